@@ -1,0 +1,52 @@
+# The two front-door commands are `make test` and `make rig`; both install what they need.
+# Dependencies are pinned: Python in requirements.lock, npm in package-lock.json.
+# Stamps make a re-run install only what changed.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMPS := .make
+PYTEST_ARGS ?=
+RIG_ARGS ?=
+
+.PHONY: test rig lint gas slither bench deps clean distclean help
+
+help:
+	@echo "make test     install pinned dependencies, lint, run the test suite"
+	@echo "make rig      run the rig's main job on the emulated default profile"
+	@echo "make gas      write bench/results/gas.json"
+	@echo "make slither  static analysis of contracts/ (own virtualenv)"
+
+deps: $(STAMPS)/python $(STAMPS)/npm
+
+$(STAMPS)/python: pyproject.toml requirements.lock
+	@mkdir -p $(STAMPS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	@touch $@
+
+$(STAMPS)/npm: package.json package-lock.json
+	@mkdir -p $(STAMPS)
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+lint: $(STAMPS)/python
+	$(VENV)/bin/ruff check .
+
+test: deps lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+rig: deps
+	$(VENV)/bin/rig demo $(RIG_ARGS)
+
+gas: deps
+	$(PY) -m bench.gas
+
+slither: deps
+	bash tools/slither.sh
+
+clean:
+	rm -rf build .pytest_cache .hypothesis reports
+
+distclean: clean
+	rm -rf $(VENV) .venv-slither node_modules $(STAMPS)

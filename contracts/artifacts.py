@@ -1,0 +1,54 @@
+"""Load compiled contracts (ABI + bytecode) from the build cache."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from contracts.build import compile_contracts
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    source: str
+    abi: list
+    bytecode: str
+    deployed_bytecode: str
+    compiler: str
+
+    def error_selectors(self) -> dict[bytes, str]:
+        """4-byte selector → custom error name (web3 does not decode custom errors)."""
+        from eth_utils import keccak
+
+        out = {}
+        for item in self.abi:
+            if item["type"] == "error":
+                sig = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
+                out[keccak(text=sig)[:4]] = item["name"]
+        return out
+
+
+def _abi_type(param: dict) -> str:
+    if param["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return param["type"]
+
+
+def load_artifacts(path: Path | None = None) -> dict[str, Artifact]:
+    """Every contract with bytecode, by name; compiles first when the cache is stale."""
+    output = json.loads((path or compile_contracts()).read_text())
+    found: dict[str, Artifact] = {}
+    for source, contracts in output["contracts"].items():
+        for name, c in contracts.items():
+            found[name if name not in found else f"{source}:{name}"] = Artifact(
+                name=name,
+                source=source,
+                abi=c["abi"],
+                bytecode="0x" + c["evm"]["bytecode"]["object"],
+                deployed_bytecode="0x" + c["evm"]["deployedBytecode"]["object"],
+                compiler=output["compiler"],
+            )
+    return found

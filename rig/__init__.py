@@ -1,0 +1,1 @@
+"""The CoffeePay rig: chain, deployment, fault injection, clock, oracle, reports, CLI."""
