@@ -27,7 +27,9 @@ $(STAMPS)/python: pyproject.toml requirements.lock
 
 $(STAMPS)/npm: package.json package-lock.json
 	@mkdir -p $(STAMPS)
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	# `npm ci` rejects this lock: npm does not record anvil's other-platform optional
+	# packages. `install --no-save` installs exactly the locked tree and never rewrites it.
+	npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
 lint: $(STAMPS)/python

@@ -1,0 +1,1 @@
+"""pytest plugin of the rig: command-line options, chain fixtures, markers."""
