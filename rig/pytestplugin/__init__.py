@@ -1,1 +1,19 @@
-"""pytest plugin of the rig: command-line options, chain fixtures, markers."""
+"""pytest plugin of the rig: command-line options, chain fixtures, markers.
+
+One anvil per pytest(-xdist) worker, started lazily by the first test that needs a chain;
+per-test isolation by snapshot/revert. ``--chain-url`` attaches to a node the rig did not
+start instead; tests marked ``anvil_only`` then skip.
+"""
+
+from rig.pytestplugin.chain import (
+    anvil_only_gate,
+    artifacts,
+    chain,
+    isolated_chain,
+    platform,
+    platform_session,
+)
+from rig.pytestplugin.options import pytest_addoption
+
+__all__ = ["anvil_only_gate", "artifacts", "chain", "isolated_chain", "platform",
+           "platform_session", "pytest_addoption"]

@@ -1,0 +1,15 @@
+"""Command-line options the rig adds to pytest."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rig", "CoffeePay rig")
+    group.addoption("--chain-url", default=None,
+                    help="attach to this JSON-RPC node instead of starting anvil")
+    group.addoption("--rig-seed", type=int, default=None,
+                    help="the run's seed (default: chosen and reported by the rig)")
+    group.addoption("--profile", default="emulated",
+                    help="hardware profile: a name under profiles/ or a TOML path")
