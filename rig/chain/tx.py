@@ -154,3 +154,11 @@ class Sender:
         if receipt["status"] != 1:
             raise ChainError(f"deployment failed in tx {receipt['transactionHash'].to_0x_hex()}")
         return self.chain.w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+
+
+def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict]:
+    """The ``name`` events ``contract`` emitted in ``receipt`` (other contracts' logs ignored)."""
+    from web3.logs import DISCARD
+
+    return [dict(e["args"]) for e in
+            getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]

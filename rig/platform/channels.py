@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from rig.chain.tx import events
 from rig.platform.deploy import Platform
 from rig.platform.receipts import Domain, sign_receipt
 
@@ -36,8 +37,8 @@ def open_channel(p: Platform, deposit: int, delegates: list[str] | None = None,
     machine = machine or p.actors.machine.address
     p.tx(customer, p.token.functions.approve(p.payments.address, deposit))
     receipt = p.tx(customer, p.payments.functions.open(machine, deposit, delegates or []))
-    (event,) = p.payments.events.ChannelOpened().process_receipt(receipt)
-    return bytes(event["args"]["channelId"])
+    (event,) = events(p.payments, "ChannelOpened", receipt)
+    return bytes(event["channelId"])
 
 
 def channel_state(p: Platform, channel_id: bytes) -> ChannelState:

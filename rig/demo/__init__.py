@@ -1,0 +1,1 @@
+"""Walk-throughs a user can watch: what `make rig` shows."""

@@ -1,0 +1,31 @@
+"""`rig demo`, the body of `make rig`: a rental's on-chain life reconciles."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+
+def test_rig_demo_json_ledger_reconciles():
+    out = subprocess.run([sys.executable, "-m", "rig.cli", "demo", "--json"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    ledger = doc["ledger"]
+    assert ledger["conserved"] and ledger["token_supply_unchanged"]
+    assert ledger["deposit"] == ledger["redeemed"] + ledger["refunded"] + ledger["locked"]
+    assert ledger["redeemed"] > 0 and ledger["refunded"] > 0
+    assert ledger["balances_change"]["payee"] == ledger["redeemed"]
+    whats = [s["what"] for s in doc["steps"]]
+    assert any("supplier paid" in w for w in whats)
+    assert any("service paid" in w for w in whats)
+    assert any("settled" in w for w in whats)
+
+
+def test_rig_demo_unreachable_chain_is_an_infrastructure_error():
+    out = subprocess.run([sys.executable, "-m", "rig.cli", "demo", "--chain-url",
+                          "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert out.returncode == 2
+    assert "infrastructure error" in out.stderr and "127.0.0.1:9" in out.stderr
