@@ -1,0 +1,168 @@
+"""The machine's configuration file (TOML), validated once at boot.
+
+Every port is chosen here: the NFC device path, the brew board's serial port, the I2C bus,
+the chain's RPC URL. A ``[test]`` section switches on the rig interface; a production
+config has none, and ``[defects]`` (switchable firmware bugs the rig must catch) is refused
+unless ``[test]`` is present.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """The config file is missing, unreadable or has a bad value; the message names the key."""
+
+
+DEFECTS = (
+    "brew_before_persist",   # start the brew before the receipt is durable
+    "no_fsync",              # never sync the store (PRAGMA synchronous=OFF)
+    "skip_signature_check",  # accept any signature
+    "accept_stale_receipt",  # accept a receipt that does not extend the latest one
+    "resign_redeem",         # after a lost response, sign the redeem again with a new nonce
+    "ignore_offline_bound",  # sell beyond the deposit last seen on-chain
+    "ignore_close_request",  # do not hurry to redeem when the customer closes
+)
+
+
+@dataclass(frozen=True)
+class ChainSection:
+    rpc_url: str
+    chain_id: int
+    payment_provider: str
+    rental_provider: str
+    channel_id: str
+    rental_id: int
+    confirmations: int = 2
+    sync_interval: float = 2.0
+    redeem_threshold: int = 5_000_000
+    redeem_interval: float = 3600.0
+    rpc_timeout: float = 3.0
+
+
+@dataclass(frozen=True)
+class TestSection:
+    control: str                          # unix socket path of the rig interface
+    hold: tuple[str, ...] = ()            # checkpoints that wait for the rig's release
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    source: Path
+    key: str                              # the machine's private key (hex)
+    data_dir: Path
+    chain: ChainSection
+    prices: dict[int, int]
+    nfc_device: str
+    nfc_poll_timeout: float
+    brew_port: str
+    brew_timeout: float
+    sensor_bus: int | str
+    sensor_interval: float
+    test: TestSection | None = None
+    defects: frozenset[str] = field(default_factory=frozenset)
+
+    def defect(self, name: str) -> bool:
+        return name in self.defects
+
+
+def _get(table: dict, key: str, kind: type | tuple[type, ...], where: str,
+         default: Any = ...) -> Any:
+    if key not in table:
+        if default is ...:
+            raise ConfigError(f"{where}: missing key '{key}'")
+        return default
+    value = table[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ConfigError(f"{where}: '{key}' must be {getattr(kind, '__name__', kind)}, "
+                          f"got {value!r}")
+    return value
+
+
+def _section(doc: dict, name: str, path: Path, required: bool = True) -> dict | None:
+    if name not in doc:
+        if required:
+            raise ConfigError(f"{path}: missing section [{name}]")
+        return None
+    if not isinstance(doc[name], dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    return doc[name]
+
+
+def _chain(t: dict, where: str) -> ChainSection:
+    kinds = {"str": str, "int": int, "float": float}
+    values = {f.name: _get(t, f.name, kinds[str(f.type)], where,
+                           ... if f.default is MISSING else f.default)
+              for f in fields(ChainSection)}
+    for key in ("payment_provider", "rental_provider"):
+        v = values[key]
+        if not (v.startswith("0x") and len(v) == 42):
+            raise ConfigError(f"{where}: '{key}' must be a 0x-prefixed 20-byte address")
+    cid = values["channel_id"]
+    if not (cid.startswith("0x") and len(cid) == 66):
+        raise ConfigError(f"{where}: 'channel_id' must be a 0x-prefixed 32-byte hex string")
+    if values["confirmations"] < 0:
+        raise ConfigError(f"{where}: 'confirmations' must be >= 0")
+    unknown = set(t) - set(values)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    return ChainSection(**values)
+
+
+def load_config(path: str | Path) -> MachineConfig:
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: no such config file") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    m = _section(doc, "machine", path)
+    assert m is not None
+    key = _get(m, "key", str, f"{path} [machine]")
+    if len(key.removeprefix("0x")) != 64:
+        raise ConfigError(f"{path} [machine]: 'key' must be a 32-byte hex private key")
+    data_dir = Path(_get(m, "data_dir", str, f"{path} [machine]"))
+    chain = _chain(_section(doc, "chain", path) or {}, f"{path} [chain]")
+    raw_prices = _section(doc, "prices", path) or {}
+    prices: dict[int, int] = {}
+    for k, v in raw_prices.items():
+        if not k.isdigit() or not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            raise ConfigError(f"{path} [prices]: '{k} = {v!r}' must be productId = price > 0")
+        prices[int(k)] = v
+    if not prices:
+        raise ConfigError(f"{path} [prices]: at least one product needs a price")
+    nfc = _section(doc, "nfc", path) or {}
+    brew = _section(doc, "brew", path) or {}
+    sensors = _section(doc, "sensors", path) or {}
+    bus = _get(sensors, "bus", (int, str), f"{path} [sensors]")
+    test_t = _section(doc, "test", path, required=False)
+    test = None
+    if test_t is not None:
+        hold = _get(test_t, "hold", list, f"{path} [test]", [])
+        test = TestSection(_get(test_t, "control", str, f"{path} [test]"), tuple(hold))
+    defects_t = _section(doc, "defects", path, required=False) or {}
+    on = {k for k, v in defects_t.items() if v is True}
+    unknown = set(defects_t) - set(DEFECTS)
+    if unknown:
+        raise ConfigError(f"{path} [defects]: unknown defects {sorted(unknown)}; "
+                          f"known: {', '.join(DEFECTS)}")
+    if on and test is None:
+        raise ConfigError(f"{path} [defects]: defects are refused without a [test] section "
+                          "(a production config never carries them)")
+    return MachineConfig(
+        source=path, key=key, data_dir=data_dir, chain=chain, prices=prices,
+        nfc_device=_get(nfc, "device", str, f"{path} [nfc]"),
+        nfc_poll_timeout=_get(nfc, "poll_timeout", float, f"{path} [nfc]", 0.5),
+        brew_port=_get(brew, "port", str, f"{path} [brew]"),
+        brew_timeout=_get(brew, "timeout", float, f"{path} [brew]", 30.0),
+        sensor_bus=bus,
+        sensor_interval=_get(sensors, "interval", float, f"{path} [sensors]", 1.0),
+        test=test, defects=frozenset(on),
+    )

@@ -1,0 +1,119 @@
+"""The rig interface (test mode only): checkpoints, status, clock and commands.
+
+The firmware connects to the rig's Unix socket at boot and speaks JSON lines. At each named
+checkpoint of the payment path it reports ``{"type": "checkpoint", ...}``; a checkpoint the rig
+asked to hold blocks the firmware there until ``{"cmd": "release"}``, so the rig can cut the
+power at exactly that point. Without a ``[test]`` section every call here is a no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from firmware.clock import Clock
+from firmware.log import log
+
+CHECKPOINTS = (
+    "booted", "tap", "receipt-recovered", "receipt-signed", "receipt-persisted",
+    "brew-started", "brew-done", "brew-failed", "credit-granted",
+    "redeem-signed", "redeem-broadcast", "redeem-mined", "redeem-confirmed",
+    "tx-signed", "tx-broadcast", "tx-confirmed", "synced",
+)
+
+
+class RigPort:
+    """Production: inert. Test mode: a connected, thread-safe reporter and command reader."""
+
+    def __init__(self, path: str | None, hold: tuple[str, ...], clock: Clock):
+        self.clock = clock
+        self._hold = set(hold)
+        self._sock: socket.socket | None = None
+        self._send_lock = threading.Lock()
+        self._released = threading.Condition()
+        self._release_tokens: dict[str, int] = {}
+        self.handlers: dict[str, Callable[[dict], Any]] = {}
+        if path is None:
+            return
+        unknown = self._hold - set(CHECKPOINTS)
+        if unknown:
+            raise ValueError(f"[test] hold names unknown checkpoints {sorted(unknown)}; "
+                             f"known: {', '.join(CHECKPOINTS)}")
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(path)
+        threading.Thread(target=self._reader, name="rigport", daemon=True).start()
+
+    @property
+    def active(self) -> bool:
+        return self._sock is not None
+
+    def send(self, msg: dict) -> None:
+        if self._sock is None:
+            return
+        data = (json.dumps(msg, default=_jsonable) + "\n").encode()
+        with self._send_lock, contextlib.suppress(OSError):
+            self._sock.sendall(data)
+
+    def checkpoint(self, name: str, **data: Any) -> None:
+        """Report reaching ``name``; block while the rig holds it."""
+        if self._sock is None:
+            return
+        assert name in CHECKPOINTS, name
+        held = name in self._hold
+        self.send({"type": "checkpoint", "name": name, "held": held, "data": data})
+        if not held:
+            return
+        with self._released:
+            self._released.wait_for(lambda: self._release_tokens.get(name, 0) > 0)
+            self._release_tokens[name] -= 1
+
+    def _reader(self) -> None:
+        assert self._sock is not None
+        buf = b""
+        while True:
+            try:
+                chunk = self._sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                log("rigport-closed")
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                try:
+                    self._handle(json.loads(line))
+                except Exception as e:  # a bad command must never kill the firmware
+                    log("rigport-bad-command", error=repr(e), line=line[:200])
+
+    def _handle(self, msg: dict) -> None:
+        cmd = msg.get("cmd")
+        if cmd == "release":
+            with self._released:
+                name = msg["name"]
+                self._release_tokens[name] = self._release_tokens.get(name, 0) + 1
+                self._released.notify_all()
+        elif cmd == "hold":
+            self._hold = set(msg["names"])
+        elif cmd == "clock":
+            if "set" in msg:
+                self.clock.set(float(msg["set"]))
+            else:
+                self.clock.advance(float(msg["advance"]))
+        elif cmd in self.handlers:
+            reply = self.handlers[cmd](msg)
+            self.send({"type": "reply", "id": msg.get("id"), "cmd": cmd, "result": reply})
+        else:
+            self.send({"type": "error", "id": msg.get("id"), "error": f"unknown cmd {cmd!r}"})
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, bytes):
+        return "0x" + o.hex()
+    if hasattr(o, "__dict__"):
+        return o.__dict__
+    return str(o)

@@ -1,0 +1,218 @@
+"""SQLite (through apsw) as the machine's durable store.
+
+Every state change the payment path depends on is one transaction, committed with
+``synchronous=FULL`` before the next step (persist before brew). The store runs in
+``journal_mode=PERSIST`` with an exclusive lock: one process owns the SD card, and a commit
+is a fixed sequence of writes and syncs that survives power loss at any point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import apsw
+
+from firmware.store.records import Brew, BrewState, OutboxTx, StoredReceipt, TxState
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (
+    sequence INTEGER PRIMARY KEY, cumulative TEXT NOT NULL, price TEXT NOT NULL,
+    signature BLOB NOT NULL, signer TEXT NOT NULL, brew_id INTEGER, origin TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS brews (
+    brew_id INTEGER PRIMARY KEY, product INTEGER NOT NULL, price TEXT NOT NULL,
+    by_receipt TEXT NOT NULL, by_credit TEXT NOT NULL, sequence INTEGER, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS credits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, delta TEXT NOT NULL, reason TEXT NOT NULL,
+    ref INTEGER);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, nonce INTEGER NOT NULL,
+    tx_hash TEXT NOT NULL, raw BLOB NOT NULL, state TEXT NOT NULL, block INTEGER,
+    meta TEXT NOT NULL);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store is corrupt or an update broke one of its rules."""
+
+
+class Store:
+    """Thread-safe: the payment, chain and sensor loops share one connection."""
+
+    def __init__(self, path: Path, *, sync: bool = True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = apsw.Connection(str(path))
+        self._db.set_busy_timeout(5000)
+        list(self._db.execute("PRAGMA journal_mode=PERSIST"))
+        self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        self._db.execute(f"PRAGMA synchronous={'FULL' if sync else 'OFF'}")
+        with self.tx():
+            self._db.execute(SCHEMA)
+        problems = list(self._db.execute("PRAGMA integrity_check"))
+        if problems != [("ok",)]:
+            raise StoreError(f"{path}: integrity check failed: {problems[:3]}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[apsw.Connection]:
+        """One atomic, durable step."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *args: object) -> tuple | None:
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def _all(self, sql: str, *args: object) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # ------------------------------------------------------------------ meta
+    def get(self, key: str, default: object = None) -> object:
+        row = self._one("SELECT value FROM meta WHERE key = ?", key)
+        return json.loads(row[0]) if row else default
+
+    def put(self, db: apsw.Connection, key: str, value: object) -> None:
+        db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                   (key, json.dumps(value)))
+
+    def set(self, key: str, value: object) -> None:
+        with self.tx() as db:
+            self.put(db, key, value)
+
+    def boot(self) -> int:
+        """Count this boot durably; brew ids embed it so they never repeat after a crash."""
+        with self.tx() as db:
+            n = int(self.get("boots", 0)) + 1  # type: ignore[arg-type]
+            self.put(db, "boots", n)
+            self.put(db, "brews_this_boot", 0)
+        return n
+
+    def _next_brew_id(self, db: apsw.Connection) -> int:
+        boots = int(self.get("boots", 0))  # type: ignore[arg-type]
+        n = int(self.get("brews_this_boot", 0)) + 1  # type: ignore[arg-type]
+        self.put(db, "brews_this_boot", n)
+        return (boots << 32) | n
+
+    # ------------------------------------------------------------------ receipts
+    def latest_receipt(self) -> StoredReceipt | None:
+        row = self._one("SELECT sequence, cumulative, price, signature, signer, brew_id, origin "
+                        "FROM receipts ORDER BY sequence DESC LIMIT 1")
+        return _receipt(row) if row else None
+
+    def receipts(self) -> list[StoredReceipt]:
+        return [_receipt(r) for r in self._all(
+            "SELECT sequence, cumulative, price, signature, signer, brew_id, origin "
+            "FROM receipts ORDER BY sequence")]
+
+    def _insert_receipt(self, db: apsw.Connection, r: StoredReceipt) -> None:
+        latest = self.latest_receipt()
+        if latest is not None and (r.sequence <= latest.sequence
+                                   or r.cumulative <= latest.cumulative):
+            raise StoreError(f"receipt #{r.sequence} ({r.cumulative}) does not extend the "
+                             f"latest #{latest.sequence} ({latest.cumulative})")
+        db.execute("INSERT INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (r.sequence, str(r.cumulative), str(r.price), r.signature, r.signer,
+                    r.brew_id, r.origin))
+
+    # ------------------------------------------------------------------ purchases
+    def record_purchase(self, product: int, price: int, receipt: StoredReceipt | None,
+                        credit_used: int) -> Brew:
+        """Durably record a paid coffee (receipt and/or credit) and allocate its brew id."""
+        if (receipt.price if receipt else 0) + credit_used != price:
+            raise StoreError(f"payment {receipt.price if receipt else 0} + credit "
+                             f"{credit_used} does not equal the price {price}")
+        if credit_used > self.credit_balance():
+            raise StoreError(f"credit {credit_used} exceeds the balance {self.credit_balance()}")
+        with self.tx() as db:
+            brew_id = self._next_brew_id(db)
+            if receipt is not None:
+                self._insert_receipt(db, StoredReceipt(**{**receipt.__dict__,
+                                                          "brew_id": brew_id}))
+            if credit_used:
+                db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'spent', ?)",
+                           (str(-credit_used), brew_id))
+            brew = Brew(brew_id, product, price, receipt.price if receipt else 0, credit_used,
+                        receipt.sequence if receipt else None, BrewState.PAID)
+            db.execute("INSERT INTO brews VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (brew.brew_id, product, str(price), str(brew.paid_by_receipt),
+                        str(credit_used), brew.sequence, brew.state.value))
+        return brew
+
+    def adopt_recovered(self, receipt: StoredReceipt) -> None:
+        """A receipt a phone signed but the machine lost: paid, never served → a credit."""
+        latest = self.latest_receipt()
+        owed = receipt.cumulative - (latest.cumulative if latest else 0)
+        with self.tx() as db:
+            self._insert_receipt(db, receipt)
+            db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'recovered', ?)",
+                       (str(owed), receipt.sequence))
+
+    # ------------------------------------------------------------------ brews
+    def set_brew_state(self, brew_id: int, state: BrewState) -> None:
+        with self.tx() as db:
+            row = db.execute("SELECT state, price FROM brews WHERE brew_id = ?",
+                             (brew_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"unknown brew id {brew_id}")
+            old = BrewState(row[0])
+            if old in (BrewState.DONE, BrewState.CREDITED):
+                raise StoreError(f"brew {brew_id} is already {old}; cannot become {state}")
+            db.execute("UPDATE brews SET state = ? WHERE brew_id = ?", (state.value, brew_id))
+            if state is BrewState.CREDITED:
+                db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'undispensed', ?)",
+                           (row[1], brew_id))
+
+    def brews(self, *states: BrewState) -> list[Brew]:
+        sql = "SELECT * FROM brews"
+        if states:
+            sql += f" WHERE state IN ({','.join('?' * len(states))})"
+        return [_brew(r) for r in self._all(sql + " ORDER BY brew_id", *[s.value for s in states])]
+
+    # ------------------------------------------------------------------ credits
+    def credit_balance(self) -> int:
+        return sum(int(d) for (d,) in self._all("SELECT delta FROM credits"))
+
+    # ------------------------------------------------------------------ outbox
+    def outbox_add(self, kind: str, nonce: int, tx_hash: str, raw: bytes, meta: dict) -> int:
+        with self.tx() as db:
+            db.execute("INSERT INTO outbox(kind, nonce, tx_hash, raw, state, block, meta) "
+                       "VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                       (kind, nonce, tx_hash, raw, TxState.SIGNED.value, json.dumps(meta)))
+            return db.last_insert_rowid()
+
+    def outbox_set(self, tx_id: int, state: TxState, block: int | None = None) -> None:
+        with self.tx() as db:
+            db.execute("UPDATE outbox SET state = ?, block = ? WHERE id = ?",
+                       (state.value, block, tx_id))
+
+    def outbox(self, *states: TxState) -> list[OutboxTx]:
+        sql = "SELECT id, kind, nonce, tx_hash, raw, state, block, meta FROM outbox"
+        if states:
+            sql += f" WHERE state IN ({','.join('?' * len(states))})"
+        return [OutboxTx(r[0], r[1], r[2], r[3], bytes(r[4]), TxState(r[5]), r[6],
+                         json.loads(r[7]))
+                for r in self._all(sql + " ORDER BY id", *[s.value for s in states])]
+
+
+def _receipt(row: tuple) -> StoredReceipt:
+    return StoredReceipt(row[0], int(row[1]), int(row[2]), bytes(row[3]), row[4], row[5], row[6])
+
+
+def _brew(row: tuple) -> Brew:
+    return Brew(row[0], row[1], int(row[2]), int(row[3]), int(row[4]), row[5], BrewState(row[6]))
