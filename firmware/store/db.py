@@ -103,6 +103,11 @@ class Store:
             self.put(db, "brews_this_boot", 0)
         return n
 
+    def peek_brew_id(self) -> int:
+        """The id the next recorded purchase will get (not reserved)."""
+        boots = int(self.get("boots", 0))  # type: ignore[arg-type]
+        return (boots << 32) | (int(self.get("brews_this_boot", 0)) + 1)  # type: ignore[arg-type]
+
     def _next_brew_id(self, db: apsw.Connection) -> int:
         boots = int(self.get("boots", 0))  # type: ignore[arg-type]
         n = int(self.get("brews_this_boot", 0)) + 1  # type: ignore[arg-type]

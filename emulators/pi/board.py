@@ -1,0 +1,77 @@
+"""The emulated Raspberry Pi: boots the firmware as its own process, cuts its power.
+
+Power semantics: ``power_off()`` SIGKILLs the firmware's process group at once; with the
+volatile SD card every write the firmware had not synced is gone. ``shutdown()`` is the
+clean path (SIGTERM, the firmware closes its store).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rig.proc import kill_group, spawn_owned
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = Path(__file__).resolve().parent / "site"
+
+
+class PiError(RuntimeError):
+    """The Pi was asked for something its power state does not allow."""
+
+
+@dataclass
+class EmulatedPi:
+    config: Path
+    console: Path                       # the firmware's stdout/stderr (JSON-lines logs)
+    boot_seconds: float = 0.0
+    volatile_sdcard: bool = True
+    python: str = sys.executable
+    extra_env: dict[str, str] = field(default_factory=dict)
+    boots: int = 0
+    _proc: subprocess.Popen | None = None
+
+    @property
+    def powered(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def power_on(self) -> None:
+        if self.powered:
+            raise PiError("the Pi is already powered on")
+        env = {**os.environ, **self.extra_env,
+               "PYTHONPATH": os.pathsep.join([str(SITE), str(ROOT),
+                                              os.environ.get("PYTHONPATH", "")]),
+               "COFFEEPAY_PI_SDCARD": "volatile" if self.volatile_sdcard else "host",
+               "COFFEEPAY_PI_BOOT_SECONDS": str(self.boot_seconds),
+               "PYTHONUNBUFFERED": "1"}
+        self.console.parent.mkdir(parents=True, exist_ok=True)
+        self._proc = spawn_owned([self.python, "-m", "firmware", "--config", str(self.config)],
+                                 log=self.console, env=env, cwd=ROOT)
+        self.boots += 1
+
+    def power_off(self) -> None:
+        """Cut the power: SIGKILL, unsynced writes lost."""
+        if self._proc is not None:
+            kill_group(self._proc, signal.SIGKILL)
+
+    def shutdown(self, timeout: float = 10.0) -> int | None:
+        """A clean shutdown; returns the firmware's exit code."""
+        if self._proc is None:
+            return None
+        kill_group(self._proc, signal.SIGTERM, timeout)
+        return self._proc.returncode
+
+    def restart(self) -> None:
+        self.shutdown()
+        self.power_on()
+
+    def exit_code(self) -> int | None:
+        return None if self._proc is None else self._proc.poll()

@@ -1,0 +1,134 @@
+"""An SD card behind a volatile write cache, as SQLite (apsw) sees it.
+
+Writes are held in the firmware process's memory until SQLite syncs the file; only then do
+they reach the card. A power cut (SIGKILL of the process) therefore loses exactly the
+writes that were not synced, as real power loss does. The OS page cache, which survives a
+SIGKILL, is never given unsynced data, so a missing fsync cannot hide.
+
+Installed as SQLite's default VFS inside the firmware process by ``site/sitecustomize.py``;
+the firmware itself is unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+import apsw
+
+BASE_VFS = "unix"
+
+
+@dataclass
+class CardStats:
+    writes: int = 0
+    syncs: int = 0
+    bytes_synced: int = 0
+
+
+@dataclass
+class _Pending:
+    ops: list[tuple[str, int, bytes]] = field(default_factory=list)  # (kind, offset/size, data)
+
+
+class VolatileFile(apsw.VFSFile):
+    def __init__(self, card: VolatileCard, name: object, flags: list[int]):
+        super().__init__(BASE_VFS, name, flags)
+        self.card = card
+        self.pending = _Pending()
+
+    def _logical_size(self) -> int:
+        size = super().xFileSize()
+        for kind, arg, data in self.pending.ops:
+            size = arg if kind == "truncate" else max(size, arg + len(data))
+        return size
+
+    def xFileSize(self) -> int:
+        with self.card.lock:
+            return self._logical_size()
+
+    def xRead(self, amount: int, offset: int) -> bytes:
+        with self.card.lock:
+            real = super().xFileSize()
+            buf = bytearray(amount)
+            if offset < real:
+                chunk = super().xRead(min(amount, real - offset), offset)
+                buf[: len(chunk)] = chunk
+            size = real
+            for kind, arg, data in self.pending.ops:
+                if kind == "truncate":
+                    size = arg
+                    if arg < offset + amount:
+                        cut = max(0, arg - offset)
+                        buf[cut:] = bytes(amount - cut)
+                    continue
+                size = max(size, arg + len(data))
+                lo, hi = max(offset, arg), min(offset + amount, arg + len(data))
+                if lo < hi:
+                    buf[lo - offset: hi - offset] = data[lo - arg: hi - arg]
+            available = max(0, min(amount, size - offset))
+            return bytes(buf[:available])  # short read: SQLite zero-fills and knows
+
+    def xWrite(self, data: bytes, offset: int) -> None:
+        with self.card.lock:
+            self.card.stats.writes += 1
+            self.pending.ops.append(("write", offset, bytes(data)))
+
+    def xTruncate(self, size: int) -> None:
+        with self.card.lock:
+            self.pending.ops.append(("truncate", size, b""))
+
+    def xSync(self, flags: int) -> None:
+        with self.card.lock:
+            self.card.stats.syncs += 1
+            self._flush()
+            if self.card.real_fsync:
+                super().xSync(flags)
+
+    def _flush(self) -> None:
+        for kind, arg, data in self.pending.ops:
+            if kind == "truncate":
+                super().xTruncate(arg)
+            else:
+                super().xWrite(data, arg)
+                self.card.stats.bytes_synced += len(data)
+        self.pending.ops.clear()
+
+    def xClose(self) -> None:
+        # A clean close hands the data to the OS, which writes it back eventually.
+        with self.card.lock:
+            self._flush()
+        super().xClose()
+
+
+class VolatileCard(apsw.VFS):
+    """The VFS; ``real_fsync`` also fsyncs the host file (slower, not needed for SIGKILL)."""
+
+    def __init__(self, name: str = "volatile-sd", real_fsync: bool = False):
+        self.lock = threading.RLock()
+        self.stats = CardStats()
+        self.real_fsync = real_fsync
+        super().__init__(name, BASE_VFS, makedefault=True)
+
+    def xOpen(self, name: object, flags: list[int]) -> VolatileFile:
+        return VolatileFile(self, name, flags)
+
+
+_installed: VolatileCard | None = None
+
+
+def install() -> VolatileCard:
+    """Make the volatile card SQLite's default VFS in this process (idempotent)."""
+    global _installed
+    if _installed is None:
+        _installed = VolatileCard(real_fsync=os.environ.get("COFFEEPAY_SD_FSYNC") == "1")
+    return _installed
+
+
+def uninstall() -> None:
+    """Restore SQLite's own default VFS (for tests that install the card in-process)."""
+    global _installed
+    if _installed is not None:
+        _installed.unregister()
+        _installed = None

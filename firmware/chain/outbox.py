@@ -1,0 +1,112 @@
+"""Durable transactions: signed once, persisted, then broadcast until final.
+
+A transaction's raw bytes are fsynced before the first broadcast. After a reboot, a lost
+response, a mempool drop or a reorg the *same* bytes are sent again: the nonce never gaps
+and a redeem is never paid for twice. Final means mined and ``confirmations`` deep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.exceptions import TransactionNotFound, Web3RPCError
+
+from firmware.log import log
+from firmware.rigport import RigPort
+from firmware.store import OutboxTx, Store, TxState
+
+OFFLINE_ERRORS = (requests.RequestException, OSError, TimeoutError)
+_OPEN = (TxState.SIGNED, TxState.BROADCAST, TxState.MINED)
+
+
+class Outbox:
+    def __init__(self, w3: Web3, account: LocalAccount, store: Store, port: RigPort,
+                 chain_id: int, confirmations: int, resign_on_lost_response: bool = False):
+        self.w3, self.account, self.store, self.port = w3, account, store, port
+        self.chain_id, self.confirmations = chain_id, confirmations
+        self.resign_on_lost_response = resign_on_lost_response
+
+    def _cp(self, kind: str, stage: str, **data: Any) -> None:
+        name = f"redeem-{stage}" if kind == "redeem" else f"tx-{stage}"
+        if kind != "redeem" and stage == "mined":
+            return
+        self.port.checkpoint(name, kind=kind, **data)
+
+    def open(self, kind: str | None = None) -> list[OutboxTx]:
+        return [t for t in self.store.outbox(*_OPEN) if kind is None or t.kind == kind]
+
+    def _next_nonce(self) -> int:
+        chain = self.w3.eth.get_transaction_count(self.account.address, "pending")
+        ours = [t.nonce for t in self.store.outbox()]
+        return max([chain, *(n + 1 for n in ours)])
+
+    def submit(self, kind: str, call: Any, meta: dict, gas: int = 200_000) -> OutboxTx:
+        """Sign ``call`` (a bound contract function), persist it, broadcast it."""
+        nonce = self._next_nonce()
+        base = self.w3.eth.get_block("latest")["baseFeePerGas"]
+        tip = 10**9
+        tx = call.build_transaction({
+            "from": self.account.address, "nonce": nonce, "gas": gas, "chainId": self.chain_id,
+            "maxPriorityFeePerGas": tip, "maxFeePerGas": 3 * base + tip})
+        signed = self.account.sign_transaction(tx)
+        tx_hash = signed.hash.to_0x_hex()
+        tx_id = self.store.outbox_add(kind, nonce, tx_hash, bytes(signed.raw_transaction), meta)
+        log("tx-signed", kind=kind, nonce=nonce, hash=tx_hash, **meta)
+        self._cp(kind, "signed", nonce=nonce, hash=tx_hash, **meta)
+        entry = next(t for t in self.store.outbox() if t.id == tx_id)
+        self._broadcast(entry, call=call)
+        return entry
+
+    def _broadcast(self, t: OutboxTx, call: Any = None) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(t.raw)
+        except Web3RPCError as e:
+            msg = str(e).lower()
+            if "already" not in msg and "known" not in msg and "nonce too low" not in msg:
+                log("tx-rejected", kind=t.kind, hash=t.tx_hash, error=str(e))
+                return
+        except OFFLINE_ERRORS as e:
+            log("tx-broadcast-unanswered", kind=t.kind, hash=t.tx_hash, error=repr(e))
+            if self.resign_on_lost_response and call is not None:
+                # Defect: a second transaction for the same operation, with a new nonce.
+                self.submit(t.kind, call, {**t.meta, "resigned_from": t.tx_hash})
+            if t.state is TxState.SIGNED:
+                return
+        if t.state is TxState.SIGNED:
+            self.store.outbox_set(t.id, TxState.BROADCAST)
+            self._cp(t.kind, "broadcast", hash=t.tx_hash, **t.meta)
+
+    def pump(self) -> None:
+        """Move every open transaction one step towards final. Raises when offline."""
+        tip = None
+        for t in self.open():
+            if t.state is TxState.SIGNED:
+                self._broadcast(t)
+                continue
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(t.tx_hash)
+            except TransactionNotFound:
+                receipt = None
+            if receipt is None:
+                if t.state is TxState.MINED:
+                    log("tx-reorged-out", kind=t.kind, hash=t.tx_hash)
+                    self.store.outbox_set(t.id, TxState.BROADCAST)
+                self._broadcast(t)  # dropped from the pool or reorged out: the same bytes
+                continue
+            block = receipt["blockNumber"]
+            if t.state is not TxState.MINED or t.block != block:
+                self.store.outbox_set(t.id, TxState.MINED, block)
+                self._cp(t.kind, "mined", hash=t.tx_hash, block=block, **t.meta)
+            tip = self.w3.eth.block_number if tip is None else tip
+            if tip - block + 1 >= max(self.confirmations, 1):
+                final = TxState.CONFIRMED if receipt["status"] == 1 else TxState.FAILED
+                self.store.outbox_set(t.id, final, block)
+                log("tx-final", kind=t.kind, hash=t.tx_hash, state=final.value, block=block)
+                self._cp(t.kind, "confirmed", hash=t.tx_hash, block=block,
+                         ok=final is TxState.CONFIRMED, **t.meta)
+
+    def receipt_logs(self, t: OutboxTx) -> list:
+        return list(self.w3.eth.get_transaction_receipt(t.tx_hash)["logs"])

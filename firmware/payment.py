@@ -1,0 +1,222 @@
+"""One tap: recover lost receipts, charge (or spend a credit), persist, then brew.
+
+The order is the safety argument:
+1. nothing is brewed before the payment is durable (receipt or credit spent, fsynced);
+2. a phone pulled away at any moment before that leaves no state at all; whatever it signed
+   is recovered on a later tap with GET LAST RECEIPT and becomes a credit;
+3. a coffee that was paid but not dispensed becomes a credit, never a second charge.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from firmware.brew import BrewBoard, BrewBoardError, BrewState
+from firmware.channel_view import OPEN, ChannelView
+from firmware.config import MachineConfig
+from firmware.log import log
+from firmware.nfc import ZERO_SIGNATURE, ChannelRef, NfcError, PhoneSession, SignRequest
+from firmware.receipt import Domain, SignatureError, receipt_digest, recover
+from firmware.rigport import RigPort
+from firmware.store import Brew, Store, StoredReceipt
+from firmware.store.records import BrewState as Stored
+
+
+class Verdict(StrEnum):
+    SERVED = "served"                  # brewed
+    CREDITED = "credited"              # paid, brew failed: value owed back as credit
+    PENDING = "pending"                # paid, board silent: recovery will decide
+    REFUSED = "refused"                # nothing charged (see reason)
+    LOST = "lost"                      # the phone left before the payment completed
+
+
+@dataclass(frozen=True)
+class TapResult:
+    verdict: Verdict
+    reason: str = ""
+    phone: str = ""
+    brew_id: int | None = None
+    sequence: int | None = None
+    cumulative: int | None = None
+
+
+class PaymentError(Exception):
+    """A purchase was refused; the message says why (shown to the user, logged)."""
+
+
+@dataclass
+class PaymentDesk:
+    cfg: MachineConfig
+    store: Store
+    board: BrewBoard
+    port: RigPort
+    view: Callable[[], ChannelView]
+    brewing_safe: Callable[[], str | None]       # the reason brewing is unsafe, or None
+    selected_product: Callable[[], int | None]   # the product the user chose on the panel
+
+    def __post_init__(self) -> None:
+        c = self.cfg.chain
+        self.domain = Domain(c.chain_id, c.payment_provider)
+        self.channel_id = bytes.fromhex(c.channel_id[2:])
+        self.ref = ChannelRef(c.chain_id, c.payment_provider, self.channel_id)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ one tap
+    def serve(self, session: PhoneSession) -> TapResult:
+        with self._lock:
+            try:
+                return self._serve(session)
+            except NfcError as e:
+                log("tap-lost", error=str(e), kind=type(e).__name__)
+                return TapResult(Verdict.LOST, f"{type(e).__name__}: {e}")
+            except PaymentError as e:
+                log("tap-refused", reason=str(e))
+                return TapResult(Verdict.REFUSED, str(e))
+            finally:
+                session.close()
+
+    def _serve(self, session: PhoneSession) -> TapResult:
+        self.port.checkpoint("tap")
+        phone = session.select()
+        view: ChannelView = self.view()
+        self._recover(session, view)
+        if view.known and view.status != OPEN and not self.cfg.defect("ignore_close_request"):
+            raise PaymentError("the channel is closing: no new sales")
+        unsafe = self.brewing_safe()
+        if unsafe:
+            raise PaymentError(f"cannot brew now: {unsafe}")
+        product = self.selected_product() or min(self.cfg.prices)
+        if product not in self.cfg.prices:
+            raise PaymentError(f"product {product} has no price")
+        price = self.cfg.prices[product]
+        credit = min(self.store.credit_balance(), price)
+        charge = price - credit
+        receipt = self._charge(session, phone, view, charge, product) if charge else None
+        if self.cfg.defect("brew_before_persist"):
+            return self._brew_then_persist(product, price, receipt, credit, phone)
+        brew = self.store.record_purchase(product, price, receipt, credit)
+        self.port.checkpoint("receipt-persisted", brew_id=brew.brew_id,
+                             sequence=brew.sequence, credit_used=credit)
+        session.close()
+        return self._brew(brew, phone)
+
+    def _charge(self, session: PhoneSession, phone: str, view: ChannelView, charge: int,
+                product: int) -> StoredReceipt:
+        latest = self.store.latest_receipt()
+        seq = (latest.sequence if latest else 0) + 1
+        cumulative = (latest.cumulative if latest else 0) + charge
+        if cumulative > view.deposit and not self.cfg.defect("ignore_offline_bound"):
+            raise PaymentError(f"deposit exhausted: {cumulative} would exceed the "
+                               f"{view.deposit} last seen on-chain")
+        request = SignRequest(self.ref, seq, cumulative, charge, product,
+                              latest.signature if latest else ZERO_SIGNATURE)
+        signature = session.sign_receipt(request)
+        self.port.checkpoint("receipt-signed", sequence=seq, cumulative=cumulative,
+                             phone=phone)
+        signer = self._verify(seq, cumulative, signature, view)
+        if signer.lower() != phone.lower() and not self.cfg.defect("skip_signature_check"):
+            raise PaymentError(f"receipt signed by {signer}, but the phone is {phone}")
+        return StoredReceipt(seq, cumulative, charge, signature, signer, None, "tap")
+
+    def _verify(self, seq: int, cumulative: int, signature: bytes, view: ChannelView) -> str:
+        digest = receipt_digest(self.domain, self.channel_id, cumulative, seq)
+        try:
+            signer = recover(digest, signature)
+        except SignatureError as e:
+            if self.cfg.defect("skip_signature_check"):
+                return "0x" + "00" * 20
+            raise PaymentError(f"bad receipt signature: {e}") from e
+        if not view.authorised(signer) and not self.cfg.defect("skip_signature_check"):
+            raise PaymentError(f"receipt signer {signer} is not authorised on the channel")
+        return signer
+
+    # ------------------------------------------------------------------ recovery
+    def _recover(self, session: PhoneSession, view: ChannelView) -> None:
+        """Adopt a receipt this phone signed that the machine lost (power cut, old backup)."""
+        last = session.get_last_receipt(self.ref.chain_id, self.ref.contract, self.channel_id)
+        latest = self.store.latest_receipt()
+        if last is None or (latest and last.sequence <= latest.sequence
+                            and not self.cfg.defect("accept_stale_receipt")):
+            return
+        if latest and last.cumulative <= latest.cumulative:
+            log("recover-ignored", reason="cumulative does not grow", sequence=last.sequence)
+            return
+        try:
+            signer = self._verify(last.sequence, last.cumulative_amount, last.signature, view)
+        except PaymentError as e:
+            log("recover-ignored", reason=str(e), sequence=last.sequence)
+            return
+        price = last.cumulative_amount - (latest.cumulative if latest else 0)
+        self.store.adopt_recovered(StoredReceipt(last.sequence, last.cumulative_amount, price,
+                                                 last.signature, signer, None, "recovered"))
+        log("receipt-recovered", sequence=last.sequence, cumulative=last.cumulative_amount,
+            credit=price)
+        self.port.checkpoint("receipt-recovered", sequence=last.sequence,
+                             cumulative=last.cumulative_amount, credit=price)
+
+    # ------------------------------------------------------------------ brewing
+    def _brew(self, brew: Brew, phone: str = "") -> TapResult:
+        self.port.checkpoint("brew-started", brew_id=brew.brew_id, product=brew.product)
+        try:
+            outcome = self.board.brew(brew.brew_id, brew.product)
+        except BrewBoardError as e:
+            log("brew-unknown", brew_id=brew.brew_id, error=str(e))
+            return TapResult(Verdict.PENDING, str(e), phone, brew.brew_id, brew.sequence)
+        return self._settle_brew(brew, outcome.state, outcome.reason, phone)
+
+    def _settle_brew(self, brew: Brew, state: BrewState, reason: str | None,
+                     phone: str = "") -> TapResult:
+        if state is BrewState.DONE:
+            self.store.set_brew_state(brew.brew_id, Stored.DONE)
+            self.port.checkpoint("brew-done", brew_id=brew.brew_id)
+            log("brew-done", brew_id=brew.brew_id, product=brew.product, price=brew.price)
+            return TapResult(Verdict.SERVED, "", phone, brew.brew_id, brew.sequence)
+        if state in (BrewState.FAILED, BrewState.REJECTED, BrewState.UNKNOWN):
+            self.store.set_brew_state(brew.brew_id, Stored.CREDITED)
+            self.port.checkpoint("credit-granted", brew_id=brew.brew_id, value=brew.price,
+                                 reason=reason or state.value)
+            log("brew-failed", brew_id=brew.brew_id, reason=reason or state.value)
+            return TapResult(Verdict.CREDITED, reason or state.value, phone, brew.brew_id,
+                             brew.sequence)
+        return TapResult(Verdict.PENDING, state.value, phone, brew.brew_id, brew.sequence)
+
+    def resolve_unfinished(self) -> int:
+        """After a boot (or a silent board): ask the board what became of each paid brew."""
+        settled = 0
+        for brew in self.store.brews(Stored.PAID, Stored.STARTED):
+            try:
+                outcome = self.board.query(brew.brew_id)
+            except BrewBoardError as e:
+                log("brew-query-failed", brew_id=brew.brew_id, error=str(e))
+                return settled
+            result = self._settle_brew(brew, outcome.state, outcome.reason)
+            settled += result.verdict is not Verdict.PENDING
+        return settled
+
+    def _brew_then_persist(self, product: int, price: int, receipt: StoredReceipt | None,
+                           credit: int, phone: str) -> TapResult:
+        """Defect ``brew_before_persist``: the coffee runs while the payment is volatile."""
+        brew_id = self.store.peek_brew_id()
+        done = threading.Event()
+        outcome: list = []
+
+        def run() -> None:
+            try:
+                outcome.append(self.board.brew(brew_id, product))
+            except BrewBoardError as e:
+                outcome.append(e)
+            done.set()
+
+        threading.Thread(target=run, daemon=True).start()
+        self.port.checkpoint("brew-started", brew_id=brew_id, product=product)
+        brew = self.store.record_purchase(product, price, receipt, credit)
+        self.port.checkpoint("receipt-persisted", brew_id=brew.brew_id,
+                             sequence=brew.sequence, credit_used=credit)
+        done.wait(self.cfg.brew_timeout)
+        state = outcome[0].state if outcome and hasattr(outcome[0], "state") else None
+        if state is None:
+            return TapResult(Verdict.PENDING, "board silent", phone, brew.brew_id)
+        return self._settle_brew(brew, state, getattr(outcome[0], "reason", None), phone)
