@@ -1,0 +1,1 @@
+"""The machine under test, assembled: chain, emulated or bench hardware, firmware process."""
