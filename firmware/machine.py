@@ -105,8 +105,10 @@ class Machine:
         if session is None:
             return
         result = self.desk.serve(session)
-        log("tap", verdict=result.verdict.value, reason=result.reason, phone=result.phone,
-            brew_id=result.brew_id, sequence=result.sequence)
+        facts = {"verdict": result.verdict.value, "reason": result.reason,
+                 "phone": result.phone, "brew_id": result.brew_id, "sequence": result.sequence}
+        log("tap", **facts)
+        self.port.checkpoint("tap-done", **facts)
 
     def _chain_round(self) -> None:
         self.chain.step()

@@ -18,7 +18,14 @@ from firmware.brew import BrewBoard, BrewBoardError, BrewState
 from firmware.channel_view import OPEN, ChannelView
 from firmware.config import MachineConfig
 from firmware.log import log
-from firmware.nfc import ZERO_SIGNATURE, ChannelRef, NfcError, PhoneSession, SignRequest
+from firmware.nfc import (
+    ZERO_SIGNATURE,
+    ChannelRef,
+    NfcError,
+    PhoneLost,
+    PhoneSession,
+    SignRequest,
+)
 from firmware.receipt import Domain, SignatureError, receipt_digest, recover
 from firmware.rigport import RigPort
 from firmware.store import Brew, Store, StoredReceipt
@@ -69,9 +76,12 @@ class PaymentDesk:
         with self._lock:
             try:
                 return self._serve(session)
-            except NfcError as e:
-                log("tap-lost", error=str(e), kind=type(e).__name__)
-                return TapResult(Verdict.LOST, f"{type(e).__name__}: {e}")
+            except PhoneLost as e:
+                log("tap-lost", error=str(e))
+                return TapResult(Verdict.LOST, f"PhoneLost: {e}")
+            except NfcError as e:  # the phone answered, but not with a receipt
+                log("tap-refused", reason=str(e), kind=type(e).__name__)
+                return TapResult(Verdict.REFUSED, f"{type(e).__name__}: {e}")
             except PaymentError as e:
                 log("tap-refused", reason=str(e))
                 return TapResult(Verdict.REFUSED, str(e))

@@ -19,7 +19,7 @@ from firmware.clock import Clock
 from firmware.log import log
 
 CHECKPOINTS = (
-    "booted", "tap", "receipt-recovered", "receipt-signed", "receipt-persisted",
+    "booted", "tap", "tap-done", "receipt-recovered", "receipt-signed", "receipt-persisted",
     "brew-started", "brew-done", "brew-failed", "credit-granted",
     "redeem-signed", "redeem-broadcast", "redeem-mined", "redeem-confirmed",
     "tx-signed", "tx-broadcast", "tx-confirmed", "synced",

@@ -19,7 +19,10 @@ import {IdentityProvider} from "./IdentityProvider.sol";
 ///
 /// Boundaries (strict, documented in docs/contracts.md): a close request sets
 /// `deadline = now + challengePeriod`; `redeem` is accepted while `block.timestamp <= deadline`;
-/// `settle` only when `block.timestamp > deadline`.
+/// `settle` only when `block.timestamp > deadline`. Revoking a delegate works the same way: its
+/// receipts are accepted while `block.timestamp <= revokedAt + challengePeriod`, so a customer
+/// cannot void receipts the machine already holds (coffee already served) by revoking the phone
+/// that signed them before the machine redeems.
 ///
 /// Payouts are pushed, and a payout the receiver refuses is kept for it to `withdraw` later, so
 /// a reverting receiver can never lock a channel or anyone else's funds.
@@ -34,16 +37,16 @@ contract PaymentProvider is EIP712, ReentrancyGuardTransient {
         Settled
     }
 
-    /// Packed so that a redeem touches three slots: (customer, status, deadline),
-    /// (payee, sequence), (deposit, redeemed).
+    /// Packed so that a redeem writes one slot, (deposit, redeemed, sequence), and reads two
+    /// more: (customer, status, deadline) and payee. 96 bits hold 7.9e22 credits.
     struct Channel {
         address customer;
         Status status;
         uint64 closeDeadline;
-        address payee;
+        uint96 deposit;
+        uint96 redeemed;
         uint64 sequence;
-        uint128 deposit;
-        uint128 redeemed;
+        address payee;
         address machine;
         address opener;
     }
@@ -57,7 +60,9 @@ contract PaymentProvider is EIP712, ReentrancyGuardTransient {
 
     uint256 public channelCount;
     mapping(bytes32 channelId => Channel) private _channels;
-    mapping(bytes32 channelId => mapping(address signer => bool)) public isDelegate;
+    /// Until when a signer's receipts count: 0 never authorised, type(uint64).max authorised,
+    /// otherwise the end of the challenge period that followed its revocation.
+    mapping(bytes32 channelId => mapping(address signer => uint64 until)) private _delegateUntil;
     mapping(address opener => bool) public isOpener;
     mapping(address account => uint256 amount) public withdrawable;
 
@@ -166,10 +171,10 @@ contract PaymentProvider is EIP712, ReentrancyGuardTransient {
             customer: customer,
             status: Status.Open,
             closeDeadline: 0,
-            payee: payee,
-            sequence: 0,
-            deposit: amount.toUint128(),
+            deposit: amount.toUint96(),
             redeemed: 0,
+            sequence: 0,
+            payee: payee,
             machine: machine,
             opener: opener
         });
@@ -182,7 +187,7 @@ contract PaymentProvider is EIP712, ReentrancyGuardTransient {
         if (msg.sender != ch.customer) revert NotCustomer(channelId, msg.sender);
         if (ch.status != Status.Open) revert ChannelNotOpen(channelId, ch.status);
         if (amount == 0) revert ZeroAmount();
-        uint128 deposit = (uint256(ch.deposit) + amount).toUint128();
+        uint96 deposit = (uint256(ch.deposit) + amount).toUint96();
         ch.deposit = deposit;
         emit ToppedUp(channelId, amount, deposit);
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -197,16 +202,27 @@ contract PaymentProvider is EIP712, ReentrancyGuardTransient {
         _authorize(channelId, signer);
     }
 
+    /// @notice The signer's receipts stop counting one challenge period from now: the machine
+    ///         (watching SignerRevoked) accepts none of its new receipts and redeems the ones it
+    ///         holds in that window. Revoking never extends a running window and never makes a
+    ///         signer that was not authorised valid.
     function revokeSigner(bytes32 channelId, address signer) external {
         Channel storage ch = _channel(channelId);
         if (msg.sender != ch.customer) revert NotCustomer(channelId, msg.sender);
-        isDelegate[channelId][signer] = false;
+        uint64 until = (block.timestamp + challengePeriod).toUint64();
+        if (_delegateUntil[channelId][signer] > until) _delegateUntil[channelId][signer] = until;
         emit SignerRevoked(channelId, signer);
+    }
+
+    /// @notice Whether receipts signed by `signer` count on the channel right now (true for a
+    ///         revoked delegate until its revocation's challenge period is over).
+    function isDelegate(bytes32 channelId, address signer) public view returns (bool) {
+        return block.timestamp <= _delegateUntil[channelId][signer];
     }
 
     function _authorize(bytes32 channelId, address signer) private {
         if (signer == address(0)) revert ZeroAddress();
-        isDelegate[channelId][signer] = true;
+        _delegateUntil[channelId][signer] = type(uint64).max;
         emit SignerAuthorized(channelId, signer);
     }
 
@@ -239,16 +255,16 @@ contract PaymentProvider is EIP712, ReentrancyGuardTransient {
         uint64 sequence,
         bytes calldata signature
     ) private {
-        uint128 redeemed = ch.redeemed;
+        uint96 redeemed = ch.redeemed;
         if (cumulativeAmount <= redeemed) revert CumulativeNotIncreasing(cumulativeAmount, redeemed);
         if (sequence <= ch.sequence) revert SequenceNotIncreasing(sequence, ch.sequence);
         if (cumulativeAmount > ch.deposit) revert ExceedsDeposit(cumulativeAmount, ch.deposit);
         address signer = _recover(receiptDigest(channelId, cumulativeAmount, sequence), signature);
-        if (signer != ch.customer && !isDelegate[channelId][signer]) {
+        if (signer != ch.customer && !isDelegate(channelId, signer)) {
             revert UnauthorizedSigner(channelId, signer);
         }
         uint256 amount = cumulativeAmount - redeemed;
-        ch.redeemed = uint128(cumulativeAmount); // <= deposit, which is a uint128
+        ch.redeemed = uint96(cumulativeAmount); // <= deposit, which is a uint96
         ch.sequence = sequence;
         address payee = ch.payee;
         emit Redeemed(channelId, payee, amount, cumulativeAmount, sequence, signer);

@@ -21,9 +21,9 @@ def _event(name: str, inputs: list[tuple[str, str, bool]]) -> dict:
 
 _CHANNEL_TUPLE = {"name": "", "type": "tuple", "components": [
     {"name": "customer", "type": "address"}, {"name": "status", "type": "uint8"},
-    {"name": "closeDeadline", "type": "uint64"}, {"name": "payee", "type": "address"},
-    {"name": "sequence", "type": "uint64"}, {"name": "deposit", "type": "uint128"},
-    {"name": "redeemed", "type": "uint128"}, {"name": "machine", "type": "address"},
+    {"name": "closeDeadline", "type": "uint64"}, {"name": "deposit", "type": "uint96"},
+    {"name": "redeemed", "type": "uint96"}, {"name": "sequence", "type": "uint64"},
+    {"name": "payee", "type": "address"}, {"name": "machine", "type": "address"},
     {"name": "opener", "type": "address"}]}
 
 _RENTAL_TUPLE = {"name": "", "type": "tuple", "components": [

@@ -92,8 +92,8 @@ class ChainClient:
                 if signer not in newest or newest[signer][0] < key:
                     newest[signer] = (key, allowed)
         allowed_now = tuple(sorted(s for s, (_, ok) in newest.items() if ok))
-        view = ChannelView(customer=ch[0], status=ch[1], close_deadline=ch[2], sequence=ch[4],
-                           deposit=ch[5], redeemed=ch[6], signers=allowed_now,
+        view = ChannelView(customer=ch[0], status=ch[1], close_deadline=ch[2], deposit=ch[3],
+                           redeemed=ch[4], sequence=ch[5], signers=allowed_now,
                            block=block["number"], chain_time=block["timestamp"])
         self.store.set("channel_view", view.to_json())
         return view

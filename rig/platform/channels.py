@@ -16,10 +16,10 @@ class ChannelState:
     customer: str
     status: int
     close_deadline: int
-    payee: str
-    sequence: int
     deposit: int
     redeemed: int
+    sequence: int
+    payee: str
     machine: str
     opener: str
 

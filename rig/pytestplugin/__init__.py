@@ -13,7 +13,10 @@ from rig.pytestplugin.chain import (
     platform,
     platform_session,
 )
+from rig.pytestplugin.machine import machine_factory
 from rig.pytestplugin.options import pytest_addoption
+from rig.pytestplugin.seed import pytest_configure, pytest_report_header, rig_seed, rng
 
-__all__ = ["anvil_only_gate", "artifacts", "chain", "isolated_chain", "platform",
-           "platform_session", "pytest_addoption"]
+__all__ = ["anvil_only_gate", "artifacts", "chain", "isolated_chain", "machine_factory",
+           "platform", "platform_session", "pytest_addoption", "pytest_configure",
+           "pytest_report_header", "rig_seed", "rng"]

@@ -1,0 +1,197 @@
+"""One coffee machine under test, assembled from a profile, a chain and a rental.
+
+Builds the hardware parts the profile names, the RPC proxy between firmware and chain,
+the rig's control socket, writes the firmware's config, and drives the machine the way
+people and the world do: taps, power cuts, network cuts, time passing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulators.brewboard import EmulatedBrewBoard
+from emulators.nfc import Field
+from emulators.phone import Phone
+from emulators.phone.channels import ChannelKey
+from emulators.pi import EmulatedPi
+from emulators.sensors import SensorBoard
+from rig.chain.node import Chain
+from rig.hardware import PartContext, Profile, create_part
+from rig.harness.control import Checkpoint, RigControl
+from rig.net.proxy import RpcProxy
+from rig.platform import Platform
+from rig.platform.rental import Rental
+
+
+@dataclass(frozen=True)
+class FirmwareSettings:
+    confirmations: int = 1
+    sync_interval: float = 0.3
+    redeem_threshold: int = 10**12       # by default only interval / close / demand redeem
+    redeem_interval: float = 10**9
+    rpc_timeout: float = 1.0
+    hold: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
+
+
+@dataclass
+class TapOutcome:
+    phone: str
+    verdict: str
+    reason: str
+    brew_id: int | None
+    sequence: int | None
+    ended: str
+
+
+@dataclass
+class MachineRig:
+    workdir: Path
+    chain: Chain
+    platform: Platform
+    rental: Rental
+    phones: list[Phone]
+    profile: Profile
+    seed: int
+    settings: FirmwareSettings = field(default_factory=FirmwareSettings)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.sockdir = Path(tempfile.mkdtemp(prefix="cp-", dir="/tmp"))
+        ctx = PartContext(self.workdir, self.sockdir, random.Random(self.rng.random()))
+        self.parts = {name: create_part(name, self.profile.kind(name), ctx,
+                                        **self.profile.params(name))
+                      for name in ("nfc", "brew", "sensors", "power")}
+        self.control = RigControl(self.sockdir / "rig.sock")
+        rpc = self.chain.url.removeprefix("http://").split(":")
+        self.proxy = RpcProxy(rpc[0], int(rpc[1])).start()
+        self.config_path = self.workdir / "machine.toml"
+        self.write_config()
+        self.key = ChannelKey(self.chain.chain_id, self.platform.payments.address,
+                              self.rental.channel_id)
+        signers = [self.platform.actors.customer.address, *(p.address for p in self.phones)]
+        for phone in self.phones:
+            phone.wallet.set_channel(self.key, signers)
+
+    # ------------------------------------------------------------------ parts
+    @property
+    def field(self) -> Field:
+        return self.parts["nfc"].field  # type: ignore[attr-defined]
+
+    @property
+    def board(self) -> EmulatedBrewBoard:
+        return self.parts["brew"].board  # type: ignore[attr-defined]
+
+    @property
+    def sensors(self) -> SensorBoard:
+        return self.parts["sensors"].board  # type: ignore[attr-defined]
+
+    @property
+    def pi(self) -> EmulatedPi:
+        return self.parts["power"].pi  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ config
+    def write_config(self) -> None:
+        s, p, r = self.settings, self.platform, self.rental
+        nfc, brew, sensors = (self.parts[n].config() for n in ("nfc", "brew", "sensors"))
+        lines = [
+            "[machine]", f'key = "{p.actors.machine.key.hex()}"',
+            f'data_dir = "{self.workdir / "sdcard"}"', "",
+            "[chain]", f'rpc_url = "{self.proxy.url}"', f"chain_id = {self.chain.chain_id}",
+            f'payment_provider = "{p.payments.address}"',
+            f'rental_provider = "{p.rental.address}"',
+            f'channel_id = "0x{r.channel_id.hex()}"', f"rental_id = {r.rental_id}",
+            f"confirmations = {s.confirmations}", f"sync_interval = {s.sync_interval}",
+            f"redeem_threshold = {s.redeem_threshold}",
+            f"redeem_interval = {float(s.redeem_interval)}", f"rpc_timeout = {s.rpc_timeout}",
+            "", "[prices]", *(f"{k} = {v}" for k, v in r.terms.prices.items()), "",
+            "[nfc]", f'device = "{nfc["device"]}"', f"poll_timeout = {nfc['poll_timeout']}", "",
+            "[brew]", f'port = "{brew["port"]}"', f"timeout = {brew['timeout']}", "",
+            "[sensors]", _toml_kv("bus", sensors["bus"]), f"interval = {sensors['interval']}",
+            "", "[test]", f'control = "{self.control.path}"',
+            f"hold = [{', '.join(repr(h).replace(chr(39), chr(34)) for h in s.hold)}]", "",
+            "[defects]", *(f"{d} = true" for d in s.defects),
+        ]
+        self.config_path.write_text("\n".join(lines) + "\n")
+
+    # ------------------------------------------------------------------ power
+    def power_on(self, wait: bool = True, timeout: float = 30.0) -> Checkpoint | None:
+        mark = self.control.mark()
+        self.pi.power_on()
+        if not wait:
+            return None
+        return self.control.wait_for("booted", timeout=timeout, after=mark)
+
+    def power_cut(self) -> None:
+        self.pi.power_off()
+
+    def shutdown(self) -> None:
+        self.pi.shutdown()
+
+    # ------------------------------------------------------------------ network
+    def set_online(self, online: bool) -> None:
+        self.proxy.online = online
+
+    def wait_synced(self, timeout: float = 30.0, **match: Any) -> Checkpoint:
+        """The next completed sync round after now."""
+        return self.control.wait_for("synced", timeout=timeout, after=self.control.mark(),
+                                     **match)
+
+    # ------------------------------------------------------------------ people
+    def select(self, product: int) -> None:
+        self.sensors.status_mcu.select_product(product)
+
+    def tap(self, phone: Phone, product: int | None = None,
+            timeout: float = 20.0) -> TapOutcome:
+        """Choose ``product`` on the panel, hold ``phone`` to the reader until the machine
+        finished with it, and report the machine's verdict."""
+        if product is not None:
+            self.select(product)
+        mark = self.control.mark()
+        ended = self.field.tap(phone, timeout)
+        cp = self.control.wait_for("tap-done", timeout=timeout, after=mark)
+        d = cp.data
+        return TapOutcome(phone.address, d["verdict"], d.get("reason", ""), d.get("brew_id"),
+                          d.get("sequence"), str(getattr(ended, "value", ended)))
+
+    # ------------------------------------------------------------------ time
+    def advance(self, seconds: int) -> None:
+        """Move chain time and the firmware's clock together."""
+        self.chain.increase_time(seconds)
+        self.chain.mine()
+        self.control.clock_advance(seconds)
+
+    def mine(self, blocks: int = 1) -> None:
+        self.chain.mine(blocks)
+
+    def status(self) -> dict:
+        return self.control.status()
+
+    def wait_until(self, predicate: Any, timeout: float = 30.0, what: str = "") -> dict:
+        """Poll the firmware's status until ``predicate(status)`` holds."""
+        deadline = time.monotonic() + timeout
+        status: dict = {}
+        while time.monotonic() < deadline:
+            status = self.status()
+            if predicate(status):
+                return status
+            time.sleep(0.1)
+        raise TimeoutError(f"firmware status never satisfied {what or predicate}: {status}")
+
+    # ------------------------------------------------------------------ teardown
+    def close(self) -> None:
+        for part in reversed(list(self.parts.values())):
+            with contextlib.suppress(Exception):  # teardown goes on whatever one part does
+                part.close()
+        self.proxy.stop()
+        self.control.close()
+
+
+def _toml_kv(key: str, value: object) -> str:
+    return f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}"

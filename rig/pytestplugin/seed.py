@@ -1,0 +1,29 @@
+"""One seed per run, chosen by the rig and reported, so a failing run replays from it."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+_KEY = pytest.StashKey[int]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    seed = config.getoption("--rig-seed")
+    config.stash[_KEY] = seed if seed is not None else random.SystemRandom().randrange(2**32)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"rig seed: {config.stash[_KEY]} (replay with --rig-seed {config.stash[_KEY]})"
+
+
+@pytest.fixture(scope="session")
+def rig_seed(request: pytest.FixtureRequest) -> int:
+    return request.config.stash[_KEY]
+
+
+@pytest.fixture
+def rng(rig_seed: int, request: pytest.FixtureRequest) -> random.Random:
+    """A generator per test, derived from the run's seed and the test's id."""
+    return random.Random(f"{rig_seed}:{request.node.nodeid}")
