@@ -194,7 +194,13 @@ class PaymentDesk:
         return TapResult(Verdict.PENDING, state.value, phone, brew.brew_id, brew.sequence)
 
     def resolve_unfinished(self) -> int:
-        """After a boot (or a silent board): ask the board what became of each paid brew."""
+        """After a boot (or a silent board): ask the board what became of each paid brew.
+
+        Holds the desk's lock: a brew of the tap in progress is never second-guessed."""
+        with self._lock:
+            return self._resolve_unfinished()
+
+    def _resolve_unfinished(self) -> int:
         settled = 0
         for brew in self.store.brews(Stored.PAID, Stored.STARTED):
             try:

@@ -63,6 +63,7 @@ class MachineRig:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.sockdir = Path(tempfile.mkdtemp(prefix="cp-", dir="/tmp"))
         ctx = PartContext(self.workdir, self.sockdir, random.Random(self.rng.random()))
         self.parts = {name: create_part(name, self.profile.kind(name), ctx,

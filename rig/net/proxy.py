@@ -34,7 +34,8 @@ class RpcProxy:
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
             async with self._server:
-                await self._server.serve_forever()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._server.serve_forever()
 
         self._thread = threading.Thread(target=lambda: self._loop.run_until_complete(main()),
                                         name="rpc-proxy", daemon=True)
