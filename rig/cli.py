@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 
 from rig.chain.anvil import Anvil
 from rig.chain.errors import ChainError
 from rig.chain.node import Chain
 from rig.demo.narrator import Narrator, euros
+from rig.harness.control import ControlError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INFRA = 0, 1, 2
 
@@ -21,41 +23,69 @@ EXIT_OK, EXIT_VIOLATION, EXIT_INFRA = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="rig", description="CoffeePay hardware-in-the-loop rig")
     sub = ap.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="walk one rental through its life and print the ledger")
+    demo = sub.add_parser("demo", help="the machine's happy path, then the reconciled ledger")
     demo.add_argument("--chain-url", help="attach to this node instead of starting anvil")
     demo.add_argument("--json", action="store_true", help="print the ledger as JSON")
+    demo.add_argument("--seed", type=int, help="the run's seed (default: chosen and shown)")
+    demo.add_argument("--profile", default="emulated", help="hardware profile")
+    demo.add_argument("--onchain", action="store_true",
+                      help="only the contracts: one rental's on-chain life, no firmware")
     return ap
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from rig.demo import onchain
+    from rig.demo import machine, onchain
 
     narrator = Narrator(out=sys.stderr if args.json else sys.stdout)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     node = None if args.chain_url else Anvil().start()
     try:
         chain = Chain(args.chain_url or node.url)  # type: ignore[union-attr]
-        ledger = onchain.run(chain, narrator)
+        if args.onchain:
+            ledger = onchain.run(chain, narrator)
+            ok = ledger["conserved"]
+        else:
+            narrator.step("seed chosen", seed=seed, replay=f"rig demo --seed {seed}")
+            ledger = machine.run(chain, narrator, seed, args.profile)
+            ok = ledger["reconciled"]
     finally:
         if node is not None:
             node.stop()
     if args.json:
-        print(json.dumps({"steps": narrator.steps, "ledger": ledger}, indent=2))
-    else:
+        print(json.dumps({"seed": seed, "steps": narrator.steps, "ledger": ledger}, indent=2))
+    elif args.onchain:
         print("\nledger (credits)")
         for key in ("deposit", "redeemed", "refunded", "locked"):
             print(f"  {key:<10} {euros(ledger[key]):>10}")
-        for who, delta in ledger["balances_change"].items():
-            print(f"  {who:<13} {'+' if delta >= 0 else ''}{euros(delta)}")
         print(f"  conserved: {ledger['conserved']}")
-    return EXIT_OK if ledger["conserved"] else EXIT_VIOLATION
+    else:
+        _print_ledger(ledger)
+    return EXIT_OK if ok else EXIT_VIOLATION
+
+
+def _print_ledger(ledger: dict) -> None:
+    print("\nledger of the channel (credits, from ground truth)")
+    rows = [("deposit (D)", ledger["deposit"]), ("signed by phones, max (S)",
+                                                 ledger["signed_max"]),
+            ("redeemed to the payee (P)", ledger["redeemed"]),
+            ("refunded to the customer (R)", ledger["refunded"]),
+            ("still locked (L)", ledger["locked"]),
+            (f"dispensed: {ledger['dispensed']} coffees", ledger["dispensed_value"]),
+            ("credits owed by the machine (C)", ledger["credits"])]
+    for name, value in rows:
+        print(f"  {name:<34} {euros(value):>10}")
+    print("\ninvariants")
+    for name, held in ledger["verdicts"].items():
+        print(f"  {'held    ' if held else 'VIOLATED'} {name}")
+    print(f"\nreconciled: {ledger['reconciled']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"demo": _demo}[args.command](args)
-    except ChainError as e:
-        print(f"rig: infrastructure error: {e}", file=sys.stderr)
+    except (ChainError, ControlError, TimeoutError, OSError) as e:
+        print(f"rig: infrastructure error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_INFRA
 
 

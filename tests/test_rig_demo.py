@@ -1,4 +1,4 @@
-"""`rig demo`, the body of `make rig`: a rental's on-chain life reconciles."""
+"""`rig demo`: the body of `make rig`, and its contracts-only form."""
 
 from __future__ import annotations
 
@@ -7,8 +7,25 @@ import subprocess
 import sys
 
 
-def test_rig_demo_json_ledger_reconciles():
-    out = subprocess.run([sys.executable, "-m", "rig.cli", "demo", "--json"],
+def test_machine_demo_reconciles_from_ground_truth():
+    out = subprocess.run([sys.executable, "-m", "rig.cli", "demo", "--json", "--seed", "11"],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    doc = json.loads(out.stdout)
+    ledger = doc["ledger"]
+    assert doc["seed"] == 11
+    assert ledger["reconciled"] and all(ledger["verdicts"].values())
+    assert ledger["dispensed"] == 32 and ledger["signed_receipts"] == 32
+    assert ledger["redeemed"] == ledger["dispensed_value"] == ledger["signed_max"]
+    assert ledger["deposit"] == ledger["redeemed"] + ledger["refunded"]
+    whats = " | ".join(s["what"] for s in doc["steps"])
+    for step in ("checked in", "offline", "redeemed", "service ticket", "service paid",
+                 "settled"):
+        assert step in whats
+
+
+def test_onchain_demo_json_ledger_reconciles():
+    out = subprocess.run([sys.executable, "-m", "rig.cli", "demo", "--onchain", "--json"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)

@@ -162,3 +162,12 @@ def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict]:
 
     return [dict(e["args"]) for e in
             getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]
+
+
+def events_in_range(contract: Contract, name: str, from_block: int = 0,
+                    to_block: int | str = "latest", **filters: Any) -> list[dict]:
+    """All ``name`` events of ``contract`` (in chain order), filtered on indexed arguments."""
+    logs = getattr(contract.events, name)().get_logs(from_block=from_block, to_block=to_block,
+                                                     argument_filters=filters or None)
+    return [{**e["args"], "blockNumber": e["blockNumber"],
+             "transactionHash": e["transactionHash"].to_0x_hex()} for e in logs]

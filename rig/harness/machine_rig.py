@@ -174,14 +174,18 @@ class MachineRig:
     def status(self) -> dict:
         return self.control.status()
 
-    def wait_until(self, predicate: Any, timeout: float = 30.0, what: str = "") -> dict:
-        """Poll the firmware's status until ``predicate(status)`` holds."""
+    def wait_until(self, predicate: Any, timeout: float = 30.0, what: str = "",
+                   mine: bool = True) -> dict:
+        """Poll the firmware's status until ``predicate(status)`` holds; with ``mine`` a
+        block is mined per poll, so transactions reach their confirmation depth."""
         deadline = time.monotonic() + timeout
         status: dict = {}
         while time.monotonic() < deadline:
             status = self.status()
             if predicate(status):
                 return status
+            if mine:
+                self.chain.mine()
             time.sleep(0.1)
         raise TimeoutError(f"firmware status never satisfied {what or predicate}: {status}")
 
