@@ -52,7 +52,8 @@ def _demo(args: argparse.Namespace) -> int:
         if node is not None:
             node.stop()
     if args.json:
-        print(json.dumps({"seed": seed, "steps": narrator.steps, "ledger": ledger}, indent=2))
+        print(json.dumps({"seed": seed, "steps": narrator.steps, "ledger": ledger}, indent=2,
+                         default=_jsonable))
     elif args.onchain:
         print("\nledger (credits)")
         for key in ("deposit", "redeemed", "refunded", "locked"):
@@ -61,6 +62,12 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         _print_ledger(ledger)
     return EXIT_OK if ok else EXIT_VIOLATION
+
+
+def _jsonable(o: object) -> object:
+    if isinstance(o, bytes | bytearray):
+        return "0x" + bytes(o).hex()
+    raise TypeError(f"{type(o).__name__} is not JSON serialisable")
 
 
 def _print_ledger(ledger: dict) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from emulators.phone.behaviour import Behaviour, PullAway
 from rig.platform.channels import channel_state
 
 
