@@ -106,7 +106,8 @@ class Machine:
             return
         result = self.desk.serve(session)
         facts = {"verdict": result.verdict.value, "reason": result.reason,
-                 "phone": result.phone, "brew_id": result.brew_id, "sequence": result.sequence}
+                 "phone": result.phone, "brew_id": result.brew_id, "sequence": result.sequence,
+                 "timings_ms": {k: round(v, 3) for k, v in result.timings.items()}}
         log("tap", **facts)
         self.port.checkpoint("tap-done", **facts)
 

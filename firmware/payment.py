@@ -10,8 +10,9 @@ The order is the safety argument:
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from firmware.brew import BrewBoard, BrewBoardError, BrewState
@@ -48,6 +49,7 @@ class TapResult:
     brew_id: int | None = None
     sequence: int | None = None
     cumulative: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per phase
 
 
 class PaymentError(Exception):
@@ -74,8 +76,10 @@ class PaymentDesk:
     # ------------------------------------------------------------------ one tap
     def serve(self, session: PhoneSession) -> TapResult:
         with self._lock:
+            self._t0 = self._lap = time.perf_counter()
+            self._timings: dict[str, float] = {}
             try:
-                return self._serve(session)
+                return replace(self._serve(session), timings=self._timings)
             except PhoneLost as e:
                 log("tap-lost", error=str(e))
                 return TapResult(Verdict.LOST, f"PhoneLost: {e}")
@@ -88,11 +92,17 @@ class PaymentDesk:
             finally:
                 session.close()
 
+    def _phase(self, name: str) -> None:
+        now = time.perf_counter()
+        self._timings[name] = self._timings.get(name, 0.0) + (now - self._lap) * 1000
+        self._lap = now
+
     def _serve(self, session: PhoneSession) -> TapResult:
         self.port.checkpoint("tap")
         phone = session.select()
         view: ChannelView = self.view()
         self._recover(session, view)
+        self._phase("nfc")
         if view.known and view.status != OPEN and not self.cfg.defect("ignore_close_request"):
             raise PaymentError("the channel is closing: no new sales")
         unsafe = self.brewing_safe()
@@ -104,13 +114,14 @@ class PaymentDesk:
         price = self.cfg.prices[product]
         credit = min(self.store.credit_balance(), price)
         charge = price - credit
+        self._phase("checks")
         receipt = self._charge(session, phone, view, charge, product) if charge else None
         if self.cfg.defect("brew_before_persist"):
             return self._brew_then_persist(product, price, receipt, credit, phone)
         brew = self.store.record_purchase(product, price, receipt, credit)
+        self._phase("durable_write")
         self.port.checkpoint("receipt-persisted", brew_id=brew.brew_id,
                              sequence=brew.sequence, credit_used=credit)
-        session.close()
         return self._brew(brew, phone)
 
     def _charge(self, session: PhoneSession, phone: str, view: ChannelView, charge: int,
@@ -123,10 +134,13 @@ class PaymentDesk:
                                f"{view.deposit} last seen on-chain")
         request = SignRequest(self.ref, seq, cumulative, charge, product,
                               latest.signature if latest else ZERO_SIGNATURE)
+        self._phase("checks")
         signature = session.sign_receipt(request)
+        self._phase("nfc")
         self.port.checkpoint("receipt-signed", sequence=seq, cumulative=cumulative,
                              phone=phone)
         signer = self._verify(seq, cumulative, signature, view)
+        self._phase("signature_check")
         if signer.lower() != phone.lower() and not self.cfg.defect("skip_signature_check"):
             raise PaymentError(f"receipt signed by {signer}, but the phone is {phone}")
         return StoredReceipt(seq, cumulative, charge, signature, signer, None, "tap")
@@ -169,9 +183,13 @@ class PaymentDesk:
 
     # ------------------------------------------------------------------ brewing
     def _brew(self, brew: Brew, phone: str = "") -> TapResult:
-        self.port.checkpoint("brew-started", brew_id=brew.brew_id, product=brew.product)
+        def acknowledged() -> None:
+            self._phase("brew_command")
+            self._timings["tap_to_brew"] = (time.perf_counter() - self._t0) * 1000
+            self.port.checkpoint("brew-started", brew_id=brew.brew_id, product=brew.product)
+
         try:
-            outcome = self.board.brew(brew.brew_id, brew.product)
+            outcome = self.board.brew(brew.brew_id, brew.product, on_ack=acknowledged)
         except BrewBoardError as e:
             log("brew-unknown", brew_id=brew.brew_id, error=str(e))
             return TapResult(Verdict.PENDING, str(e), phone, brew.brew_id, brew.sequence)

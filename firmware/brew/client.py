@@ -95,13 +95,14 @@ class BrewBoard:
 
     # -- public API ---------------------------------------------------------------------
 
-    def brew(self, brew_id: int, product_id: int, *,
-             max_wait: float | None = None) -> BrewOutcome:
+    def brew(self, brew_id: int, product_id: int, *, max_wait: float | None = None,
+             on_ack: Callable[[], None] | None = None) -> BrewOutcome:
         """Dispense ``product_id`` as ``brew_id`` and block until the board reports its end.
 
         Returns DONE or FAILED, or REJECTED when the board refused to start (nothing was
         dispensed; the same id may be retried). Raises ``BrewBoardTimeout`` when the board
-        stays silent; then ``query(brew_id)`` later tells what happened.
+        stays silent; then ``query(brew_id)`` later tells what happened. ``on_ack`` runs
+        when the board has accepted the brew (the coffee is being made from then on).
         """
         encode_brew(0, brew_id, product_id)  # validates arguments before anything is sent
         if max_wait is not None and not max_wait > 0:
@@ -119,6 +120,8 @@ class BrewBoard:
                                    accept)
             if isinstance(reply, Nak):
                 return BrewOutcome(brew_id, BrewState.REJECTED, product_id, reason=reply.reason)
+            if on_ack is not None:
+                on_ack()
             if isinstance(reply, Done | Fail):
                 return self._events[brew_id]
             wait = self._brew_timeout if max_wait is None else max_wait
