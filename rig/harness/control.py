@@ -30,7 +30,7 @@ class Checkpoint:
     data: dict
 
 
-@dataclass
+@dataclass(repr=False)
 class RigControl:
     path: Path
     checkpoints: list[Checkpoint] = field(default_factory=list)
@@ -46,6 +46,9 @@ class RigControl:
         self._server.bind(str(self.path))
         self._server.listen(4)
         threading.Thread(target=self._accept, name="rig-control", daemon=True).start()
+
+    def __repr__(self) -> str:
+        return f"RigControl({self.path}, boots={self.boots}, checkpoints={len(self.checkpoints)})"
 
     def close(self) -> None:
         with contextlib.suppress(OSError):

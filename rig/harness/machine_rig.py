@@ -50,7 +50,7 @@ class TapOutcome:
     ended: str
 
 
-@dataclass
+@dataclass(repr=False)
 class MachineRig:
     workdir: Path
     chain: Chain
@@ -79,6 +79,9 @@ class MachineRig:
         signers = [self.platform.actors.customer.address, *(p.address for p in self.phones)]
         for phone in self.phones:
             phone.wallet.set_channel(self.key, signers)
+
+    def __repr__(self) -> str:
+        return f"MachineRig({self.workdir}, profile={self.profile.name}, seed={self.seed})"
 
     # ------------------------------------------------------------------ parts
     @property
@@ -120,6 +123,13 @@ class MachineRig:
             "[defects]", *(f"{d} = true" for d in s.defects),
         ]
         self.config_path.write_text("\n".join(lines) + "\n")
+
+    def write_config_hold(self, hold: tuple[str, ...]) -> None:
+        """Checkpoints the firmware holds from its next boot on."""
+        from dataclasses import replace
+
+        self.settings = replace(self.settings, hold=hold)
+        self.write_config()
 
     # ------------------------------------------------------------------ power
     def power_on(self, wait: bool = True, timeout: float = 30.0) -> Checkpoint | None:
