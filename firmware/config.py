@@ -13,6 +13,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from eth_utils import is_checksum_address
+
 
 class ConfigError(ValueError):
     """The config file is missing, unreadable or has a bad value; the message names the key."""
@@ -80,9 +82,32 @@ def _get(table: dict, key: str, kind: type | tuple[type, ...], where: str,
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ConfigError(f"{where}: '{key}' must be {getattr(kind, '__name__', kind)}, "
-                          f"got {value!r}")
+        raise ConfigError(f"{where}: '{key}' must be {_kind_name(kind)}, got {value!r}")
     return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _is_hex(text: str, nbytes: int) -> bool:
+    """``text`` is exactly ``nbytes`` of 0x-prefixed hex."""
+    body = text[2:]
+    return (text.startswith("0x") and len(body) == 2 * nbytes and body.isascii()
+            and all(c in "0123456789abcdefABCDEF" for c in body))
+
+
+def _check_address(value: str, key: str, where: str) -> None:
+    if not _is_hex(value, 20):
+        raise ConfigError(f"{where}: '{key}' must be a 0x-prefixed 20-byte address, "
+                          f"got {value!r}")
+    body = value[2:]
+    # Mixed case is an EIP-55 checksum: a typo in it would otherwise surface only at the
+    # first tap, when the EIP-712 domain is encoded.
+    if body not in (body.lower(), body.upper()) and not is_checksum_address(value):
+        raise ConfigError(f"{where}: '{key}' has a bad EIP-55 checksum: {value!r} "
+                          "(write it in lower case or with its correct checksum)")
 
 
 def _section(doc: dict, name: str, path: Path, required: bool = True) -> dict | None:
@@ -101,12 +126,10 @@ def _chain(t: dict, where: str) -> ChainSection:
                            ... if f.default is MISSING else f.default)
               for f in fields(ChainSection)}
     for key in ("payment_provider", "rental_provider"):
-        v = values[key]
-        if not (v.startswith("0x") and len(v) == 42):
-            raise ConfigError(f"{where}: '{key}' must be a 0x-prefixed 20-byte address")
-    cid = values["channel_id"]
-    if not (cid.startswith("0x") and len(cid) == 66):
-        raise ConfigError(f"{where}: 'channel_id' must be a 0x-prefixed 32-byte hex string")
+        _check_address(values[key], key, where)
+    if not _is_hex(values["channel_id"], 32):
+        raise ConfigError(f"{where}: 'channel_id' must be a 0x-prefixed 32-byte hex string, "
+                          f"got {values['channel_id']!r}")
     if values["confirmations"] < 0:
         raise ConfigError(f"{where}: 'confirmations' must be >= 0")
     unknown = set(t) - set(values)
@@ -121,19 +144,25 @@ def load_config(path: str | Path) -> MachineConfig:
         doc = tomllib.loads(path.read_text())
     except FileNotFoundError as e:
         raise ConfigError(f"{path}: no such config file") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 text ({e.reason} at byte "
+                          f"{e.start})") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
     m = _section(doc, "machine", path)
     assert m is not None
     key = _get(m, "key", str, f"{path} [machine]")
-    if len(key.removeprefix("0x")) != 64:
+    if not _is_hex("0x" + key.removeprefix("0x"), 32):
         raise ConfigError(f"{path} [machine]: 'key' must be a 32-byte hex private key")
     data_dir = Path(_get(m, "data_dir", str, f"{path} [machine]"))
     chain = _chain(_section(doc, "chain", path) or {}, f"{path} [chain]")
     raw_prices = _section(doc, "prices", path) or {}
     prices: dict[int, int] = {}
     for k, v in raw_prices.items():
-        if not k.isdigit() or not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+        product_ok = k.isascii() and k.isdigit()
+        if not product_ok or not isinstance(v, int) or isinstance(v, bool) or v <= 0:
             raise ConfigError(f"{path} [prices]: '{k} = {v!r}' must be productId = price > 0")
         prices[int(k)] = v
     if not prices:
@@ -146,13 +175,16 @@ def load_config(path: str | Path) -> MachineConfig:
     test = None
     if test_t is not None:
         hold = _get(test_t, "hold", list, f"{path} [test]", [])
+        if not all(isinstance(h, str) for h in hold):
+            raise ConfigError(f"{path} [test]: 'hold' must be a list of checkpoint names, "
+                              f"got {hold!r}")
         test = TestSection(_get(test_t, "control", str, f"{path} [test]"), tuple(hold))
     defects_t = _section(doc, "defects", path, required=False) or {}
-    on = {k for k, v in defects_t.items() if v is True}
     unknown = set(defects_t) - set(DEFECTS)
     if unknown:
         raise ConfigError(f"{path} [defects]: unknown defects {sorted(unknown)}; "
                           f"known: {', '.join(DEFECTS)}")
+    on = {k for k in defects_t if _get(defects_t, k, bool, f"{path} [defects]")}
     if on and test is None:
         raise ConfigError(f"{path} [defects]: defects are refused without a [test] section "
                           "(a production config never carries them)")

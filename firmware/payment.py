@@ -121,7 +121,8 @@ class PaymentDesk:
         brew = self.store.record_purchase(product, price, receipt, credit)
         self._phase("durable_write")
         self.port.checkpoint("receipt-persisted", brew_id=brew.brew_id,
-                             sequence=brew.sequence, credit_used=credit)
+                             sequence=brew.sequence, credit_used=credit,
+                             cumulative=receipt.cumulative if receipt else None)
         return self._brew(brew, phone)
 
     def _charge(self, session: PhoneSession, phone: str, view: ChannelView, charge: int,
@@ -248,7 +249,8 @@ class PaymentDesk:
         self.port.checkpoint("brew-started", brew_id=brew_id, product=product)
         brew = self.store.record_purchase(product, price, receipt, credit)
         self.port.checkpoint("receipt-persisted", brew_id=brew.brew_id,
-                             sequence=brew.sequence, credit_used=credit)
+                             sequence=brew.sequence, credit_used=credit,
+                             cumulative=receipt.cumulative if receipt else None)
         done.wait(self.cfg.brew_timeout)
         state = outcome[0].state if outcome and hasattr(outcome[0], "state") else None
         if state is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from eth_utils import keccak
 
@@ -84,7 +85,7 @@ class CoffeePayApplet:
             counter=self.wallet.log.next_counter, channel=request.channel,
             sequence=request.sequence, cumulative_amount=request.cumulative_amount,
             price=request.price, product_id=request.product_id, signature=signature,
-            signer=self.wallet.address))
+            signer=self.wallet.address, signed_at=time.time()))
         return signature + apdu.SW_OK
 
     def _refusal(self, request: SignRequestData, behaviour: Behaviour) -> bytes | None:

@@ -23,6 +23,7 @@ class SignedReceipt:
     product_id: int
     signature: bytes
     signer: str
+    signed_at: float = 0.0  # host wall clock when signed: orders it against dispenses
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -34,6 +35,7 @@ class SignedReceipt:
             "product_id": self.product_id,
             "signature": "0x" + self.signature.hex(),
             "signer": self.signer,
+            "signed_at": self.signed_at,
         }
 
     @classmethod
@@ -50,6 +52,7 @@ class SignedReceipt:
             product_id=_uint(data["product_id"], "product_id"),
             signature=signature,
             signer=checksum(data["signer"], "signer"),
+            signed_at=float(data.get("signed_at", 0.0)),
         )
 
 

@@ -9,6 +9,7 @@ is a fixed sequence of writes and syncs that survives power loss at any point.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -40,6 +41,16 @@ class StoreError(RuntimeError):
     """The store is corrupt or an update broke one of its rules."""
 
 
+# A brew only moves forward; DONE and CREDITED are final (a credit is granted exactly once).
+_BREW_NEXT = {
+    BrewState.PAID: {BrewState.STARTED, BrewState.DONE, BrewState.CREDITED},
+    BrewState.STARTED: {BrewState.DONE, BrewState.CREDITED},
+    BrewState.DONE: set(),
+    BrewState.CREDITED: set(),
+}
+_TX_FINAL = (TxState.CONFIRMED, TxState.FAILED)
+
+
 class Store:
     """Thread-safe: the payment, chain and sensor loops share one connection."""
 
@@ -48,15 +59,32 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._db = apsw.Connection(str(path))
+        try:
+            self._open(sync)
+        except apsw.BusyError as e:
+            self._db.close()
+            raise StoreError(f"{path}: locked by another connection; one process owns the "
+                             "store") from e
+        except apsw.Error as e:
+            self._db.close()
+            raise StoreError(f"{path}: not a usable store ({type(e).__name__}: {e}); move "
+                             "it aside and restore from a backup") from e
+        except StoreError:
+            self._db.close()
+            raise
+
+    def _open(self, sync: bool) -> None:
         self._db.set_busy_timeout(5000)
         list(self._db.execute("PRAGMA journal_mode=PERSIST"))
         self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
         self._db.execute(f"PRAGMA synchronous={'FULL' if sync else 'OFF'}")
-        with self.tx():
-            self._db.execute(SCHEMA)
+        # Checked before the schema is written: nothing is added to a corrupt file.
         problems = list(self._db.execute("PRAGMA integrity_check"))
         if problems != [("ok",)]:
-            raise StoreError(f"{path}: integrity check failed: {problems[:3]}")
+            raise StoreError(f"{self.path}: integrity check failed: {problems[:3]}; move it "
+                             "aside and restore from a backup")
+        with self.tx():
+            self._db.execute(SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -139,16 +167,31 @@ class Store:
     def record_purchase(self, product: int, price: int, receipt: StoredReceipt | None,
                         credit_used: int) -> Brew:
         """Durably record a paid coffee (receipt and/or credit) and allocate its brew id."""
-        if (receipt.price if receipt else 0) + credit_used != price:
-            raise StoreError(f"payment {receipt.price if receipt else 0} + credit "
-                             f"{credit_used} does not equal the price {price}")
-        if credit_used > self.credit_balance():
-            raise StoreError(f"credit {credit_used} exceeds the balance {self.credit_balance()}")
+        charged = receipt.price if receipt else 0
+        if price <= 0:
+            raise StoreError(f"purchase of product {product}: price must be > 0, got {price}")
+        if receipt is not None and charged <= 0:
+            raise StoreError(f"receipt #{receipt.sequence}: its charge must be > 0, "
+                             f"got {charged}")
+        if credit_used < 0:
+            raise StoreError(f"purchase of product {product}: credit used must be >= 0, "
+                             f"got {credit_used}")
+        if charged + credit_used != price:
+            raise StoreError(f"payment {charged} + credit {credit_used} does not equal the "
+                             f"price {price}")
         with self.tx() as db:
+            balance = self.credit_balance()
+            if credit_used > balance:
+                raise StoreError(f"credit {credit_used} exceeds the balance {balance}")
+            if receipt is not None:
+                latest = self.latest_receipt()
+                step = receipt.cumulative - (latest.cumulative if latest else 0)
+                if step != charged:
+                    raise StoreError(f"receipt #{receipt.sequence} raises the cumulative "
+                                     f"amount by {step}, but charges {charged}")
             brew_id = self._next_brew_id(db)
             if receipt is not None:
-                self._insert_receipt(db, StoredReceipt(**{**receipt.__dict__,
-                                                          "brew_id": brew_id}))
+                self._insert_receipt(db, dataclasses.replace(receipt, brew_id=brew_id))
             if credit_used:
                 db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'spent', ?)",
                            (str(-credit_used), brew_id))
@@ -161,9 +204,9 @@ class Store:
 
     def adopt_recovered(self, receipt: StoredReceipt) -> None:
         """A receipt a phone signed but the machine lost: paid, never served → a credit."""
-        latest = self.latest_receipt()
-        owed = receipt.cumulative - (latest.cumulative if latest else 0)
         with self.tx() as db:
+            latest = self.latest_receipt()
+            owed = receipt.cumulative - (latest.cumulative if latest else 0)
             self._insert_receipt(db, receipt)
             db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'recovered', ?)",
                        (str(owed), receipt.sequence))
@@ -176,8 +219,9 @@ class Store:
             if row is None:
                 raise StoreError(f"unknown brew id {brew_id}")
             old = BrewState(row[0])
-            if old in (BrewState.DONE, BrewState.CREDITED):
-                raise StoreError(f"brew {brew_id} is already {old}; cannot become {state}")
+            if state not in _BREW_NEXT[old]:
+                raise StoreError(f"brew {brew_id} is {old}; it cannot become {state} "
+                                 f"(allowed: {sorted(_BREW_NEXT[old]) or 'none, final'})")
             db.execute("UPDATE brews SET state = ? WHERE brew_id = ?", (state.value, brew_id))
             if state is BrewState.CREDITED:
                 db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'undispensed', ?)",
@@ -203,6 +247,13 @@ class Store:
 
     def outbox_set(self, tx_id: int, state: TxState, block: int | None = None) -> None:
         with self.tx() as db:
+            row = db.execute("SELECT state FROM outbox WHERE id = ?", (tx_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"unknown outbox transaction id {tx_id}")
+            old = TxState(row[0])
+            if old in _TX_FINAL and state is not old:
+                raise StoreError(f"outbox transaction {tx_id} is final ({old}); it cannot "
+                                 f"become {state}")
             db.execute("UPDATE outbox SET state = ?, block = ? WHERE id = ?",
                        (state.value, block, tx_id))
 
