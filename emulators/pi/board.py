@@ -34,6 +34,7 @@ class EmulatedPi:
     extra_env: dict[str, str] = field(default_factory=dict)
     boots: int = 0
     _proc: subprocess.Popen | None = None
+    _arm: int = 0
 
     @property
     def powered(self) -> bool:
@@ -43,6 +44,20 @@ class EmulatedPi:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    @property
+    def sdcard_control(self) -> Path:
+        """The file through which the rig arms the SD card's faults (see sdcard.CardFaults)."""
+        return self.console.parent / "sdcard-faults.json"
+
+    def arm_sdcard(self, **faults: object) -> None:
+        """Rewrite the card's fault file; a running firmware picks it up at its next sync."""
+        import json
+
+        self._arm += 1
+        tmp = self.sdcard_control.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"arm": self._arm, **faults}))
+        tmp.replace(self.sdcard_control)
+
     def power_on(self) -> None:
         if self.powered:
             raise PiError("the Pi is already powered on")
@@ -51,6 +66,7 @@ class EmulatedPi:
                                               os.environ.get("PYTHONPATH", "")]),
                "COFFEEPAY_PI_SDCARD": "volatile" if self.volatile_sdcard else "host",
                "COFFEEPAY_PI_BOOT_SECONDS": str(self.boot_seconds),
+               "COFFEEPAY_SD_CONTROL": str(self.sdcard_control),
                "PYTHONUNBUFFERED": "1"}
         self.console.parent.mkdir(parents=True, exist_ok=True)
         self._proc = spawn_owned([self.python, "-m", "firmware", "--config", str(self.config)],

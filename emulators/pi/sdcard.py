@@ -11,9 +11,12 @@ the firmware itself is unchanged.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import apsw
 
@@ -25,6 +28,46 @@ class CardStats:
     writes: int = 0
     syncs: int = 0
     bytes_synced: int = 0
+
+
+@dataclass
+class CardFaults:
+    """Faults of the card, armed by the rig through a small JSON file it rewrites at will.
+
+    ``{"arm": N, "cut_after_syncs": k, "torn": bool, "quota_bytes": n|null}``: a new ``arm``
+    number counts ``k`` syncs from now; the k-th sync cuts the power instead of completing
+    (with ``torn`` the first half of its last pending write reaches the card first, as a
+    half-written sector). ``quota_bytes`` makes writes beyond that total size fail as a full
+    card does (SQLITE_FULL).
+    """
+
+    path: Path | None
+    armed: object = None
+    cut_at: int | None = None
+    torn: bool = False
+    quota: int | None = None
+    _mtime: float = -1.0
+
+    def refresh(self, syncs: int) -> None:
+        if self.path is None:
+            return
+        try:
+            mtime = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        if mtime == self._mtime:
+            return
+        self._mtime = mtime
+        try:
+            doc = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return  # a half-written control file: read it on the next sync
+        self.quota = doc.get("quota_bytes")
+        if doc.get("arm") != self.armed:
+            self.armed = doc.get("arm")
+            k = doc.get("cut_after_syncs")
+            self.cut_at = None if k is None else syncs + int(k)
+            self.torn = bool(doc.get("torn", False))
 
 
 @dataclass
@@ -72,6 +115,9 @@ class VolatileFile(apsw.VFSFile):
 
     def xWrite(self, data: bytes, offset: int) -> None:
         with self.card.lock:
+            quota = self.card.faults.quota
+            if quota is not None and offset + len(data) > max(quota, self._logical_size()):
+                raise apsw.FullError(f"SD card full: quota {quota} bytes")
             self.card.stats.writes += 1
             self.pending.ops.append(("write", offset, bytes(data)))
 
@@ -82,9 +128,21 @@ class VolatileFile(apsw.VFSFile):
     def xSync(self, flags: int) -> None:
         with self.card.lock:
             self.card.stats.syncs += 1
+            faults = self.card.faults
+            faults.refresh(self.card.stats.syncs)
+            if faults.cut_at is not None and self.card.stats.syncs >= faults.cut_at:
+                self._power_cut(torn=faults.torn)
             self._flush()
             if self.card.real_fsync:
                 super().xSync(flags)
+
+    def _power_cut(self, torn: bool) -> None:
+        """Die here, mid-sync: nothing pending reaches the card (or half a write, torn)."""
+        writes = [(off, data) for kind, off, data in self.pending.ops if kind == "write"]
+        if torn and writes:
+            offset, data = writes[-1]
+            super().xWrite(data[: max(1, len(data) // 2)], offset)
+        os.kill(os.getpid(), signal.SIGKILL)
 
     def _flush(self) -> None:
         for kind, arg, data in self.pending.ops:
@@ -105,9 +163,11 @@ class VolatileFile(apsw.VFSFile):
 class VolatileCard(apsw.VFS):
     """The VFS; ``real_fsync`` also fsyncs the host file (slower, not needed for SIGKILL)."""
 
-    def __init__(self, name: str = "volatile-sd", real_fsync: bool = False):
+    def __init__(self, name: str = "volatile-sd", real_fsync: bool = False,
+                 control: Path | None = None):
         self.lock = threading.RLock()
         self.stats = CardStats()
+        self.faults = CardFaults(control)
         self.real_fsync = real_fsync
         super().__init__(name, BASE_VFS, makedefault=True)
 
@@ -122,7 +182,9 @@ def install() -> VolatileCard:
     """Make the volatile card SQLite's default VFS in this process (idempotent)."""
     global _installed
     if _installed is None:
-        _installed = VolatileCard(real_fsync=os.environ.get("COFFEEPAY_SD_FSYNC") == "1")
+        control = os.environ.get("COFFEEPAY_SD_CONTROL")
+        _installed = VolatileCard(real_fsync=os.environ.get("COFFEEPAY_SD_FSYNC") == "1",
+                                  control=Path(control) if control else None)
     return _installed
 
 

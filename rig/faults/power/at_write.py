@@ -1,0 +1,41 @@
+"""power.cut_at_write / power.torn_write — the power dies during the k-th durable write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rig.faults.base import Fault
+from rig.faults.context import FaultContext
+from rig.faults.registry import register
+
+
+@register
+@dataclass
+class PowerCutAtWrite(Fault):
+    kind = "power.cut_at_write"
+    family = "power"
+    description = ("cut the power during the k-th durable write (SQLite sync) from now: "
+                   "none of that write's pending data reaches the card")
+    k: int = 1
+
+    torn = False
+
+    def __post_init__(self) -> None:
+        self.require(self.k >= 1, "k must be >= 1")
+
+    def fire(self, ctx: FaultContext) -> None:
+        ctx.machine.pi.arm_sdcard(cut_after_syncs=self.k, torn=self.torn)
+
+    def heal(self, ctx: FaultContext) -> None:
+        ctx.machine.pi.arm_sdcard()
+        if not ctx.machine.pi.powered:
+            ctx.machine.power_on()
+
+
+@register
+@dataclass
+class TornWrite(PowerCutAtWrite):
+    kind = "power.torn_write"
+    description = ("cut the power during the k-th durable write from now, after half of its "
+                   "last pending write reached the card (a torn sector)")
+    torn = True
