@@ -15,6 +15,7 @@ help:
 	@echo "make test     install pinned dependencies, lint, run the test suite"
 	@echo "make rig      run the rig's main job on the emulated default profile"
 	@echo "make gas      write bench/results/gas.json"
+	@echo "make bench    write bench/results/tap_to_serve.json (tap-to-serve vs ERC-20 latency)"
 	@echo "make slither  static analysis of contracts/ (own virtualenv)"
 
 deps: $(STAMPS)/python $(STAMPS)/npm
@@ -43,6 +44,9 @@ rig: deps
 
 gas: deps
 	$(PY) -m bench.gas
+
+bench: deps
+	$(PY) -m bench.tap_to_serve
 
 slither: deps
 	bash tools/slither.sh
