@@ -104,6 +104,7 @@ class History:
     contract_balance: int = 0             # credit tokens held by the PaymentProvider
     withdrawable: int = 0                 # payouts deferred to withdraw() in this channel
     final_status: dict[str, Any] = field(default_factory=dict)
+    channel: dict[str, Any] = field(default_factory=dict)   # final on-chain channel struct
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,8 +1,8 @@
-"""pytest plugin of the rig: command-line options, chain fixtures, markers.
+"""pytest plugin of the rig: command-line options, chain fixtures, markers, scenario files.
 
 One anvil per pytest(-xdist) worker, started lazily by the first test that needs a chain;
 per-test isolation by snapshot/revert. ``--chain-url`` attaches to a node the rig did not
-start instead; tests marked ``anvil_only`` then skip.
+start instead; tests marked ``anvil_only`` then skip. ``scenarios/*.yaml`` are test items.
 """
 
 from rig.pytestplugin.chain import (
@@ -15,8 +15,11 @@ from rig.pytestplugin.chain import (
 )
 from rig.pytestplugin.machine import machine_factory
 from rig.pytestplugin.options import pytest_addoption
+from rig.pytestplugin.scenarios import pytest_collect_file
 from rig.pytestplugin.seed import pytest_configure, pytest_report_header, rig_seed, rng
 
-__all__ = ["anvil_only_gate", "artifacts", "chain", "isolated_chain", "machine_factory",
-           "platform", "platform_session", "pytest_addoption", "pytest_configure",
-           "pytest_report_header", "rig_seed", "rng"]
+__all__ = [
+    "anvil_only_gate", "artifacts", "chain", "isolated_chain", "machine_factory", "platform",
+    "platform_session", "pytest_addoption", "pytest_collect_file", "pytest_configure",
+    "pytest_report_header", "rig_seed", "rng",
+]

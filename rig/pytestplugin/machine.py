@@ -19,7 +19,7 @@ MachineFactory = Callable[..., MachineRig]
 def machine_factory(platform: Platform, rng: random.Random, tmp_path: Path,
                     request: pytest.FixtureRequest) -> Iterator[MachineFactory]:
     built: list[MachineRig] = []
-    profile = request.config.getoption("--profile")
+    profile = request.config.getoption("--profile") or "emulated"
 
     def make(**kw: object) -> MachineRig:
         rig = build_machine(tmp_path / f"machine{len(built) + 1}", platform, rng, profile, **kw)

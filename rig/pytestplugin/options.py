@@ -11,5 +11,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="attach to this JSON-RPC node instead of starting anvil")
     group.addoption("--rig-seed", type=int, default=None,
                     help="the run's seed (default: chosen and reported by the rig)")
-    group.addoption("--profile", default="emulated",
-                    help="hardware profile: a name under profiles/ or a TOML path")
+    group.addoption("--profile", default=None,
+                    help="hardware profile: a name under profiles/ or a TOML path "
+                         "(default: emulated, or the scenario's own)")
+    group.addoption("--defect", action="append", default=[],
+                    help="switch on a firmware defect (see firmware/config.py DEFECTS)")

@@ -18,6 +18,10 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"rig seed: {config.stash[_KEY]} (replay with --rig-seed {config.stash[_KEY]})"
 
 
+def run_seed(config: pytest.Config) -> int:
+    return config.stash[_KEY]
+
+
 @pytest.fixture(scope="session")
 def rig_seed(request: pytest.FixtureRequest) -> int:
     return request.config.stash[_KEY]

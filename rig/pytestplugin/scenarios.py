@@ -1,0 +1,90 @@
+"""Scenario files (``scenarios/*.yaml``) collected by pytest as test items.
+
+Each item runs the scenario on its own fresh chain and machine with a seed derived from
+the run's seed and the scenario's id, so ``--rig-seed`` replays the whole suite. An
+infrastructure error is retried once; an invariant violation never is.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rig.pytestplugin.seed import run_seed
+from rig.scenario import Scenario, ScenarioError, load_scenario
+from rig.scenario.runner import RunOptions, RunResult, run_scenario
+
+RESULT_KEY = pytest.StashKey[RunResult]()
+
+
+def scenario_seed(run: int, scenario_id: str) -> int:
+    return random.Random(f"{run}:{scenario_id}").randrange(2**32)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            sc = load_scenario(self.path)
+        except ScenarioError as e:
+            raise self.CollectError(str(e)) from e
+        yield ScenarioItem.from_parent(self, name=sc.id, scenario=sc)
+
+
+class ScenarioViolation(Exception):
+    """An invariant was violated (or a scenario expectation failed)."""
+
+
+class RigInfrastructureError(Exception):
+    """The rig itself failed (twice): not a verdict about the firmware."""
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario: Scenario, **kw: Any):
+        super().__init__(**kw)
+        self.scenario = scenario
+        for tag in scenario.tags:
+            self.add_marker(tag)
+
+    def runtest(self) -> None:
+
+        cfg = self.config
+        seed = scenario_seed(run_seed(cfg), self.scenario.id)
+        opts = RunOptions(seed=seed, profile=cfg.getoption("--profile"),
+                          defects=tuple(cfg.getoption("--defect") or ()),
+                          chain_url=cfg.getoption("--chain-url"))
+        result = run_scenario(self.scenario, opts)
+        if result.outcome == "error":
+            result = run_scenario(self.scenario, opts)
+            result.message = "(retried once) " + result.message
+        self.stash[RESULT_KEY] = result
+        self.user_properties.append(("seed", seed))
+        self.user_properties.append(("replay", result.replay))
+        if result.outcome == "error":
+            raise RigInfrastructureError(result.message)
+        if result.outcome in ("violated", "failed"):
+            raise ScenarioViolation(result.message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+                     ) -> str:
+        result = self.stash.get(RESULT_KEY, None)
+        if result is None or not isinstance(excinfo.value, ScenarioViolation |
+                                            RigInfrastructureError):
+            return str(super().repr_failure(excinfo))
+        lines = [f"scenario {self.scenario.name!r}: {result.outcome}", result.message]
+        if result.report is not None:
+            lines.append(result.report.render_text())
+        lines.append(f"replay: {result.replay}")
+        return "\n".join(lines)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"scenario: {self.scenario.name}"

@@ -1,0 +1,117 @@
+"""Load a scenario file, with an error naming the file, the step and what is wrong."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rig.scenario.model import Scenario, Settings, Step
+from rig.scenario.steps import step_kinds, validate_step
+
+
+class ScenarioError(ValueError):
+    """A scenario file is malformed; the message says where (file and step path)."""
+
+
+_TOP = {"name", "description", "settings", "steps", "tags"}
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError as e:
+        raise ScenarioError(f"{path}: no such scenario file") from e
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"{path}: not valid YAML: {e}") from e
+    return parse_scenario(doc, path)
+
+
+def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
+    where = str(path or "<scenario>")
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{where}: a scenario is a mapping with name, settings, steps")
+    unknown = set(doc) - _TOP
+    if unknown:
+        raise ScenarioError(f"{where}: unknown top-level keys {sorted(unknown)}; "
+                            f"allowed: {sorted(_TOP)}")
+    name = doc.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError(f"{where}: 'name' must be a non-empty string")
+    steps = doc.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise ScenarioError(f"{where}: 'steps' must be a non-empty list")
+    tags = doc.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise ScenarioError(f"{where}: 'tags' must be a list of strings")
+    return Scenario(name=name.strip(), description=str(doc.get("description", "")).strip(),
+                    settings=_settings(doc.get("settings", {}), where),
+                    steps=tuple(_steps(steps, f"{where}: steps")), source=path,
+                    tags=tuple(tags))
+
+
+def _settings(raw: Any, where: str) -> Settings:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where}: 'settings' must be a mapping")
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise ScenarioError(f"{where}: settings: unknown keys {sorted(unknown)}; "
+                            f"allowed: {sorted(fields)}")
+    values = dict(raw)
+    if "prices" in values:
+        prices = values["prices"]
+        if not isinstance(prices, dict) or not prices or not all(
+                isinstance(k, int) and isinstance(v, int) and v > 0 for k, v in prices.items()):
+            raise ScenarioError(f"{where}: settings.prices must map product ids to prices > 0")
+    for key in ("phones", "deposit", "redeem_threshold", "confirmations", "challenge_period"):
+        if key in values and (not isinstance(values[key], int) or isinstance(values[key], bool)
+                              or values[key] < 0):
+            raise ScenarioError(f"{where}: settings.{key} must be a non-negative integer")
+    for key in ("redeem_interval", "sync_interval"):
+        if key in values and (not isinstance(values[key], int | float) or values[key] <= 0):
+            raise ScenarioError(f"{where}: settings.{key} must be a positive number")
+    if values.get("phones", 1) < 1:
+        raise ScenarioError(f"{where}: settings.phones must be at least 1")
+    return Settings(**values)
+
+
+def _steps(raw: list, where: str) -> list[Step]:
+    out = []
+    for i, item in enumerate(raw):
+        here = f"{where}[{i}]"
+        if isinstance(item, str):
+            kind, args = item, {}
+        elif isinstance(item, dict) and len(item) == 1:
+            ((kind, args),) = item.items()
+        else:
+            raise ScenarioError(f"{here}: a step is one 'kind: arguments' entry, got {item!r}")
+        if kind not in step_kinds():
+            raise ScenarioError(f"{here}: unknown step {kind!r}; known: "
+                                f"{', '.join(step_kinds())}")
+        here = f"{here} {kind}"
+        if kind in ("serial", "parallel"):
+            if not isinstance(args, list) or not args:
+                raise ScenarioError(f"{here}: needs a non-empty list of steps")
+            out.append(Step(kind, {}, here, tuple(_steps(args, here))))
+            continue
+        if kind == "repeat":
+            if not isinstance(args, dict) or not isinstance(args.get("times"), int) \
+                    or not isinstance(args.get("steps"), list):
+                raise ScenarioError(f"{here}: needs 'times' (int) and 'steps' (list)")
+            out.append(Step(kind, {"times": args["times"]}, here,
+                            tuple(_steps(args["steps"], here))))
+            continue
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            raise ScenarioError(f"{here}: arguments must be a mapping, got {args!r}")
+        try:
+            validate_step(kind, args)
+        except ValueError as e:
+            raise ScenarioError(f"{here}: {e}") from e
+        out.append(Step(kind, dict(args), here))
+    return out

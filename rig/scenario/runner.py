@@ -1,0 +1,150 @@
+"""Run a scenario end to end: fresh chain, the rented machine, steps, heal, sync, check.
+
+Outcomes: ``passed`` (every invariant held), ``violated`` (the oracle found a violation:
+never retried), ``failed`` (a scenario assertion failed), ``error`` (rig infrastructure:
+may be retried once).
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rig.chain.anvil import Anvil
+from rig.chain.node import Chain
+from rig.harness.assemble import build_machine
+from rig.harness.collect import collect_history
+from rig.harness.machine_rig import MachineRig
+from rig.history import History
+from rig.oracle import OracleReport, check
+from rig.platform import deploy_platform
+from rig.platform.rental import RentalTerms
+from rig.scenario.context import RunContext, StepFailed
+from rig.scenario.model import Scenario
+
+SYNC_TIMEOUT = 90.0
+
+
+@dataclass
+class RunOptions:
+    seed: int
+    profile: str | None = None        # overrides the scenario's settings.profile
+    defects: tuple[str, ...] = ()
+    chain_url: str | None = None
+    workdir: Path | None = None
+    keep: bool = False
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    outcome: str                      # passed | violated | failed | error
+    message: str = ""
+    history: History | None = None
+    report: OracleReport | None = None
+    ops: list[dict[str, Any]] = field(default_factory=list)
+    logs: dict[str, str] = field(default_factory=dict)
+    duration: float = 0.0
+    workdir: Path | None = None
+
+    @property
+    def replay(self) -> str:
+        src = self.scenario.source or self.scenario.name
+        return f"rig replay --seed {self.seed} {src}"
+
+
+def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
+    started = time.monotonic()
+    workdir = opts.workdir or Path(tempfile.mkdtemp(prefix=f"rig-{sc.id}-"))
+    result = RunResult(sc, opts.seed, "error", workdir=workdir)
+    node = None if opts.chain_url else Anvil(log_path=workdir / "anvil.log")
+    m: MachineRig | None = None
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        if node is not None:
+            node.start()
+        chain = Chain(opts.chain_url or node.url)  # type: ignore[union-attr]
+        m, ctx, supply = _set_up(sc, opts, chain, node, workdir)
+        try:
+            for s in sc.steps:
+                ctx.run(s)
+            _final_phase(ctx)
+        except StepFailed as e:
+            result.outcome, result.message = "failed", str(e)
+        result.ops = ctx.ops
+        result.history = collect_history(m, sc.name, opts.seed, ctx.timeline.entries, supply)
+        result.report = check(result.history, replay=result.replay)
+        if result.outcome != "failed":
+            result.outcome = "passed" if result.report.ok else "violated"
+            result.message = "" if result.report.ok else result.report.summary()
+    except Exception as e:  # everything else is the rig's own failure
+        result.outcome = "error"
+        result.message = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
+    finally:
+        if m is not None:
+            result.logs = _logs(m)
+            m.close()
+        if node is not None:
+            node.stop()
+        result.duration = time.monotonic() - started
+        if not opts.keep and opts.workdir is None and result.outcome == "passed":
+            shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def _set_up(sc: Scenario, opts: RunOptions, chain: Chain, node: Anvil | None,
+            workdir: Path) -> tuple[MachineRig, RunContext, int]:
+    st = sc.settings
+    rng = random.Random(opts.seed)
+    platform = deploy_platform(chain, challenge_period=st.challenge_period)
+    supply = platform.token.functions.totalSupply().call()
+    terms = RentalTerms(channel_deposit=st.deposit,
+                        **({"prices": dict(st.prices)} if st.prices else {}))
+    m = build_machine(workdir / "machine", platform, rng, opts.profile or st.profile,
+                      phones=st.phones, terms=terms, confirmations=st.confirmations,
+                      sync_interval=st.sync_interval, redeem_threshold=st.redeem_threshold,
+                      redeem_interval=st.redeem_interval, defects=tuple(opts.defects))
+    m.anvil = node
+    return m, RunContext(m, rng), supply
+
+
+def _final_phase(ctx: RunContext) -> None:
+    """Heal everything, let the firmware sync and redeem, mine to the confirmation depth."""
+    m = ctx.machine
+    ctx.heal()
+    ctx.timeline.record(m, "final", "step", {}, note="healed all faults; final sync")
+    if not m.pi.powered:
+        m.power_on()
+    m.set_online(True)
+    m.wait_synced(timeout=SYNC_TIMEOUT)
+    m.wait_until(lambda s: not s["unfinished_brews"], timeout=SYNC_TIMEOUT,
+                 what="every paid brew resolved")
+    status = m.status()
+    if status["view"]["status"] in (1, 2) and status["latest"] and \
+            status["latest"]["cumulative"] > status["view"]["redeemed"]:
+        m.control.request("redeem")
+    m.wait_until(_settled, timeout=SYNC_TIMEOUT, what="latest receipt redeemed, outbox final")
+    m.mine(max(1, m.settings.confirmations))
+    m.wait_synced(timeout=SYNC_TIMEOUT)
+
+
+def _settled(s: dict) -> bool:
+    latest = s["latest"]["cumulative"] if s["latest"] else 0
+    closed = s["view"]["status"] == 3
+    return not s["open_tx"] and (closed or s["view"]["redeemed"] >= latest)
+
+
+def _logs(m: MachineRig) -> dict[str, str]:
+    out = {}
+    for name in ("console.jsonl", "dispenses.jsonl"):
+        path = m.workdir / name
+        if path.exists():
+            out[name] = path.read_text()[-200_000:]
+    return out

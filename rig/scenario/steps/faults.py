@@ -1,0 +1,33 @@
+"""Inject and heal faults from the catalog."""
+
+from __future__ import annotations
+
+from rig.faults import make_fault
+from rig.scenario.context import RunContext
+from rig.scenario.model import Step
+from rig.scenario.steps.registry import ANY_KEYS, step
+
+
+def validate_fault(args: dict) -> None:
+    params = dict(args)
+    kind = params.pop("kind", None)
+    params.pop("name", None)
+    if not isinstance(kind, str):
+        raise ValueError("a fault step needs 'kind' (see `rig faults`)")
+    make_fault(kind, params)
+
+
+@step("fault", validator=validate_fault, **{ANY_KEYS: (object, None)})
+def fault(ctx: RunContext, s: Step, **args: object) -> None:
+    """``fault: {kind: net.blackhole, ...parameters}``; ``name`` labels it for ``heal``."""
+    params = dict(args)
+    kind = params.pop("kind", None)
+    name = params.pop("name", None)
+    ctx.fire(s, str(kind), params, name if isinstance(name, str) else None)
+
+
+@step("heal", kind=((str, type(None)), None), name=((str, type(None)), None))
+def heal(ctx: RunContext, s: Step, kind: str | None, name: str | None) -> None:
+    """Heal the named fault, every active fault of ``kind``, or (no arguments) all of them."""
+    ctx.heal(s, kind=kind, name=name)
+

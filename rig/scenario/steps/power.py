@@ -1,0 +1,27 @@
+"""The Pi's power switch and boot, as people (not faults) use it."""
+
+from __future__ import annotations
+
+from rig.scenario.context import RunContext
+from rig.scenario.model import Step
+from rig.scenario.steps.registry import step
+
+
+@step("boot", synced=(bool, True))
+def boot(ctx: RunContext, s: Step, synced: bool) -> None:
+    """Power on and wait for the firmware to boot (and, by default, to sync once)."""
+    ctx.machine.power_on()
+    if synced:
+        ctx.machine.wait_synced()
+
+
+@step("shutdown")
+def shutdown(ctx: RunContext, s: Step) -> None:
+    """A clean shutdown (SIGTERM): not a fault."""
+    ctx.machine.shutdown()
+
+
+@step("backup", label=(str, "backup"))
+def backup(ctx: RunContext, s: Step, label: str) -> None:
+    """Take a copy of the SD card (a clean shutdown first), e.g. for machine.restore_backup."""
+    ctx.machine.take_backup(label)

@@ -1,0 +1,77 @@
+"""The step registry: ``@step("tap", phone=(int, 1), product=(int, None))``.
+
+Each argument is declared with its type and default (``REQUIRED`` for none), so a scenario
+file is validated before anything runs and the error names the argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rig.scenario.context import RunContext
+    from rig.scenario.model import Step
+
+REQUIRED = object()
+ANY_KEYS = "*"   # a step that takes free-form arguments (e.g. a fault's own parameters)
+
+_STEPS: dict[str, tuple[dict[str, tuple[Any, Any]], Callable[..., None]]] = {}
+_VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {}
+
+
+def step(kind: str, validator: Callable[[dict[str, Any]], None] | None = None,
+         **schema: tuple[Any, Any]) -> Callable[[Callable[..., None]], Callable]:
+    """Register a step kind; ``validator`` checks free-form arguments at load time."""
+
+    def deco(fn: Callable[..., None]) -> Callable[..., None]:
+        _STEPS[kind] = (schema, fn)
+        if validator is not None:
+            _VALIDATORS[kind] = validator
+        return fn
+
+    return deco
+
+
+def step_kinds() -> list[str]:
+    return sorted(_STEPS)
+
+
+def validate_step(kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Arguments with defaults filled in; ValueError naming the bad argument."""
+    schema, _ = _STEPS[kind]
+    if kind in _VALIDATORS:
+        _VALIDATORS[kind](args)
+    if ANY_KEYS in schema:
+        return dict(args)
+    unknown = set(args) - set(schema)
+    if unknown:
+        raise ValueError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(schema)}")
+    out = {}
+    for name, (kind_, default) in schema.items():
+        if name not in args:
+            if default is REQUIRED:
+                raise ValueError(f"missing argument {name!r}")
+            out[name] = default
+            continue
+        value = args[name]
+        if kind_ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind_) or (isinstance(value, bool) and kind_ is not bool
+                                            and bool not in _tuple(kind_)):
+            raise ValueError(f"argument {name!r} must be {_name(kind_)}, got {value!r}")
+        out[name] = value
+    return out
+
+
+def _tuple(k: Any) -> tuple:
+    return k if isinstance(k, tuple) else (k,)
+
+
+def _name(k: Any) -> str:
+    return " or ".join(t.__name__ for t in _tuple(k))
+
+
+def run_step(ctx: RunContext, s: Step) -> None:
+    _, fn = _STEPS[s.kind]
+    fn(ctx, s, **validate_step(s.kind, s.args))
