@@ -16,9 +16,8 @@ import pytest
 
 from rig.pytestplugin.seed import run_seed
 from rig.scenario import Scenario, ScenarioError, load_scenario
-from rig.scenario.runner import RunOptions, RunResult, run_scenario
 
-RESULT_KEY = pytest.StashKey[RunResult]()
+RESULT_KEY = pytest.StashKey[object]()
 
 
 def scenario_seed(run: int, scenario_id: str) -> int:

@@ -20,14 +20,14 @@ _STEPS: dict[str, tuple[dict[str, tuple[Any, Any]], Callable[..., None]]] = {}
 _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {}
 
 
-def step(kind: str, validator: Callable[[dict[str, Any]], None] | None = None,
+def step(step_kind: str, /, validator: Callable[[dict[str, Any]], None] | None = None,
          **schema: tuple[Any, Any]) -> Callable[[Callable[..., None]], Callable]:
     """Register a step kind; ``validator`` checks free-form arguments at load time."""
 
     def deco(fn: Callable[..., None]) -> Callable[..., None]:
-        _STEPS[kind] = (schema, fn)
+        _STEPS[step_kind] = (schema, fn)
         if validator is not None:
-            _VALIDATORS[kind] = validator
+            _VALIDATORS[step_kind] = validator
         return fn
 
     return deco

@@ -1,0 +1,149 @@
+"""When the machine could reach the chain, read from the fault timeline.
+
+The rule (docs/oracle.md, "Online"): the machine is *online* at a moment when its Pi is
+powered and no network fault is active.
+
+- Power goes off at a ``power.*`` entry with action ``fire`` and at a ``power_off`` step; it
+  comes back at a ``power.*`` ``heal`` and at a ``power_on`` step. Before the first of these
+  the Pi counts as powered, unless that first change is a power-on (then it was off).
+- A ``net.*`` ``fire`` makes that fault kind active; a ``heal`` of the kind clears it (one
+  heal ends every firing of the kind: the final phase heals each kind once).
+- A step's name is ``params["step"]``, else ``params["name"]``, else the entry's note.
+- Entries are taken in the order of ``at`` (host wall clock, the clock the firmware's
+  ``sync_interval`` sleeps on); a state holds from its entry until the next change.
+
+The close window of a channel runs from the first ``close`` step to the first ``settle`` step
+at or after it (open-ended without one: after the final heal the machine stays online).
+Without a ``close`` step the timeline does not bound the window and the machine is taken to
+have been online (the strict reading: an exemption needs evidence).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from rig.history import TimelineEntry
+
+POWER_ON_STEPS = frozenset({"power_on"})
+POWER_OFF_STEPS = frozenset({"power_off"})
+CLOSE_STEPS = frozenset({"close"})
+SETTLE_STEPS = frozenset({"settle"})
+
+
+def step_name(entry: TimelineEntry) -> str | None:
+    if entry.kind != "step":
+        return None
+    for key in ("step", "name"):
+        value = entry.params.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return entry.note or None
+
+
+def _power_change(entry: TimelineEntry) -> bool | None:
+    """True: power comes on; False: power goes off; None: no power change."""
+    if entry.kind.startswith("power."):
+        return {"fire": False, "heal": True}.get(entry.action)
+    name = step_name(entry)
+    if name in POWER_ON_STEPS:
+        return True
+    if name in POWER_OFF_STEPS:
+        return False
+    return None
+
+
+def _ordered(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
+    return sorted(timeline, key=lambda e: e.at)
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """Online or not over time: ``initially`` until the first change, then each change's
+    state until the next one."""
+
+    initially: bool
+    changes: tuple[tuple[float, bool], ...]
+
+    @classmethod
+    def from_timeline(cls, timeline: list[TimelineEntry]) -> Connectivity:
+        entries = _ordered(timeline)
+        first_power = next((c for e in entries if (c := _power_change(e)) is not None), None)
+        powered = first_power is not True
+        initially = powered
+        active: set[str] = set()
+        changes: list[tuple[float, bool]] = []
+        for e in entries:
+            power = _power_change(e)
+            if power is not None:
+                powered = power
+            elif e.kind.startswith("net.") and e.action in ("fire", "heal"):
+                (active.add if e.action == "fire" else active.discard)(e.kind)
+            else:
+                continue
+            changes.append((e.at, powered and not active))
+        return cls(initially, tuple(changes))
+
+    def online_periods(self, start: float, end: float) -> list[tuple[float, float]]:
+        """Maximal online intervals inside [start, end]."""
+        bounds = [(-math.inf, self.initially), *self.changes]
+        periods: list[tuple[float, float]] = []
+        for i, (since, online) in enumerate(bounds):
+            until = bounds[i + 1][0] if i + 1 < len(bounds) else math.inf
+            lo, hi = max(since, start), min(until, end)
+            if not online or lo >= hi:
+                continue
+            if periods and periods[-1][1] >= lo:
+                periods[-1] = (periods[-1][0], max(periods[-1][1], hi))
+            else:
+                periods.append((lo, hi))
+        return periods
+
+    def longest_online(self, start: float, end: float) -> float:
+        return max((hi - lo for lo, hi in self.online_periods(start, end)), default=0.0)
+
+
+@dataclass(frozen=True)
+class CloseWindow:
+    """The challenge window as the rig drove it, and how long the machine could act in it.
+
+    ``longest_online`` is None when the timeline has no ``close`` step (window unknown).
+    """
+
+    close: TimelineEntry | None
+    settle: TimelineEntry | None
+    longest_online: float | None
+    sync_interval: float
+
+    @property
+    def machine_could_act(self) -> bool:
+        """Online for at least one sync interval in the window (or the window is unknown)."""
+        return self.longest_online is None or self.longest_online >= self.sync_interval
+
+    @property
+    def bounded(self) -> bool:
+        return self.close is not None and self.settle is not None
+
+    def to_json(self) -> dict:
+        longest = self.longest_online
+        return {
+            "close_step": asdict(self.close) if self.close else None,
+            "settle_step": asdict(self.settle) if self.settle else None,
+            "longest_online_s": None if longest is None or math.isinf(longest)
+            else round(longest, 3),
+            "unbounded_online": longest is not None and math.isinf(longest),
+            "sync_interval_s": self.sync_interval,
+            "machine_could_act": self.machine_could_act,
+        }
+
+
+def close_window(timeline: list[TimelineEntry], sync_interval: float) -> CloseWindow:
+    entries = _ordered(timeline)
+    close = next((e for e in entries if step_name(e) in CLOSE_STEPS), None)
+    if close is None:
+        return CloseWindow(None, None, None, sync_interval)
+    settle = next((e for e in entries if step_name(e) in SETTLE_STEPS and e.at >= close.at),
+                  None)
+    end = settle.at if settle is not None else math.inf
+    longest = Connectivity.from_timeline(timeline).longest_online(close.at, end)
+    return CloseWindow(close, settle, longest, sync_interval)
