@@ -55,6 +55,7 @@ class ScenarioItem(pytest.Item):
             self.add_marker(tag)
 
     def runtest(self) -> None:
+        from rig.scenario.runner import RunOptions, run_scenario  # heavy: only when run
 
         cfg = self.config
         seed = scenario_seed(run_seed(cfg), self.scenario.id)
