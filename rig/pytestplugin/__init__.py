@@ -15,11 +15,11 @@ from rig.pytestplugin.chain import (
 )
 from rig.pytestplugin.machine import machine_factory
 from rig.pytestplugin.options import pytest_addoption
-from rig.pytestplugin.scenarios import pytest_collect_file
+from rig.pytestplugin.scenarios import pytest_collect_file, pytest_sessionfinish
 from rig.pytestplugin.seed import pytest_configure, pytest_report_header, rig_seed, rng
 
 __all__ = [
     "anvil_only_gate", "artifacts", "chain", "isolated_chain", "machine_factory", "platform",
     "platform_session", "pytest_addoption", "pytest_collect_file", "pytest_configure",
-    "pytest_report_header", "rig_seed", "rng",
+    "pytest_report_header", "pytest_sessionfinish", "rig_seed", "rng",
 ]

@@ -7,7 +7,6 @@ infrastructure error is retried once; an invariant violation never is.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,16 +17,22 @@ from rig.pytestplugin.seed import run_seed
 from rig.scenario import Scenario, ScenarioError, load_scenario
 
 RESULT_KEY = pytest.StashKey[object]()
-
-
-def scenario_seed(run: int, scenario_id: str) -> int:
-    return random.Random(f"{run}:{scenario_id}").randrange(2**32)
+OUTCOMES = pytest.StashKey[dict]()
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Exit 1 when an invariant was violated, 2 when only the rig itself failed."""
+    outcomes = session.config.stash.get(OUTCOMES, {})
+    if outcomes.get("violated") or outcomes.get("failed"):
+        session.exitstatus = 1
+    elif outcomes.get("error"):
+        session.exitstatus = 2
 
 
 class ScenarioFile(pytest.File):
@@ -58,8 +63,7 @@ class ScenarioItem(pytest.Item):
         from rig.scenario.runner import RunOptions, run_scenario  # heavy: only when run
 
         cfg = self.config
-        seed = scenario_seed(run_seed(cfg), self.scenario.id)
-        opts = RunOptions(seed=seed, profile=cfg.getoption("--profile"),
+        opts = RunOptions(run_seed=run_seed(cfg), profile=cfg.getoption("--profile"),
                           defects=tuple(cfg.getoption("--defect") or ()),
                           chain_url=cfg.getoption("--chain-url"))
         result = run_scenario(self.scenario, opts)
@@ -67,7 +71,9 @@ class ScenarioItem(pytest.Item):
             result = run_scenario(self.scenario, opts)
             result.message = "(retried once) " + result.message
         self.stash[RESULT_KEY] = result
-        self.user_properties.append(("seed", seed))
+        outcomes = cfg.stash.setdefault(OUTCOMES, {})
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+        self.user_properties.append(("seed", result.seed))
         self.user_properties.append(("replay", result.replay))
         if result.outcome == "error":
             raise RigInfrastructureError(result.message)

@@ -6,12 +6,14 @@ import random
 
 import pytest
 
+from rig.scenario.seeds import new_run_seed
+
 _KEY = pytest.StashKey[int]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("--rig-seed")
-    config.stash[_KEY] = seed if seed is not None else random.SystemRandom().randrange(2**32)
+    config.stash[_KEY] = seed if seed is not None else new_run_seed()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

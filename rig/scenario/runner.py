@@ -27,13 +27,14 @@ from rig.platform import deploy_platform
 from rig.platform.rental import RentalTerms
 from rig.scenario.context import RunContext, StepFailed
 from rig.scenario.model import Scenario
+from rig.scenario.seeds import scenario_seed
 
 SYNC_TIMEOUT = 90.0
 
 
 @dataclass
 class RunOptions:
-    seed: int
+    run_seed: int                     # the run's seed; the scenario's own is derived from it
     profile: str | None = None        # overrides the scenario's settings.profile
     defects: tuple[str, ...] = ()
     chain_url: str | None = None
@@ -44,7 +45,8 @@ class RunOptions:
 @dataclass
 class RunResult:
     scenario: Scenario
-    seed: int
+    run_seed: int
+    seed: int                         # the scenario's seed (derived)
     outcome: str                      # passed | violated | failed | error
     message: str = ""
     history: History | None = None
@@ -57,13 +59,14 @@ class RunResult:
     @property
     def replay(self) -> str:
         src = self.scenario.source or self.scenario.name
-        return f"rig replay --seed {self.seed} {src}"
+        return f"rig replay {self.run_seed} {src}"
 
 
 def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
     started = time.monotonic()
+    seed = scenario_seed(opts.run_seed, sc.id)
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix=f"rig-{sc.id}-"))
-    result = RunResult(sc, opts.seed, "error", workdir=workdir)
+    result = RunResult(sc, opts.run_seed, seed, "error", workdir=workdir)
     node = None if opts.chain_url else Anvil(log_path=workdir / "anvil.log")
     m: MachineRig | None = None
     try:
@@ -71,7 +74,7 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         if node is not None:
             node.start()
         chain = Chain(opts.chain_url or node.url)  # type: ignore[union-attr]
-        m, ctx, supply = _set_up(sc, opts, chain, node, workdir)
+        m, ctx, supply = _set_up(sc, opts, seed, chain, node, workdir)
         try:
             for s in sc.steps:
                 ctx.run(s)
@@ -79,7 +82,7 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         except StepFailed as e:
             result.outcome, result.message = "failed", str(e)
         result.ops = ctx.ops
-        result.history = collect_history(m, sc.name, opts.seed, ctx.timeline.entries, supply)
+        result.history = collect_history(m, sc.name, seed, ctx.timeline.entries, supply)
         result.report = check(result.history, replay=result.replay)
         if result.outcome != "failed":
             result.outcome = "passed" if result.report.ok else "violated"
@@ -99,10 +102,10 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
     return result
 
 
-def _set_up(sc: Scenario, opts: RunOptions, chain: Chain, node: Anvil | None,
+def _set_up(sc: Scenario, opts: RunOptions, seed: int, chain: Chain, node: Anvil | None,
             workdir: Path) -> tuple[MachineRig, RunContext, int]:
     st = sc.settings
-    rng = random.Random(opts.seed)
+    rng = random.Random(seed)
     platform = deploy_platform(chain, challenge_period=st.challenge_period)
     supply = platform.token.functions.totalSupply().call()
     terms = RentalTerms(channel_deposit=st.deposit,
