@@ -7,6 +7,8 @@ may be retried once).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import random
 import shutil
 import tempfile
@@ -56,6 +58,14 @@ class RunResult:
     duration: float = 0.0
     workdir: Path | None = None
 
+    def record(self) -> dict[str, Any]:
+        """What `rig replay FILE` needs, plus the verdicts, as JSON."""
+        return {"scenario": self.scenario.name, "scenario_file": str(self.scenario.source or ""),
+                "run_seed": self.run_seed, "seed": self.seed, "outcome": self.outcome,
+                "message": self.message, "replay": self.replay,
+                "report": self.report.to_json() if self.report else None,
+                "duration": self.duration}
+
     @property
     def replay(self) -> str:
         src = self.scenario.source or self.scenario.name
@@ -97,6 +107,11 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         if node is not None:
             node.stop()
         result.duration = time.monotonic() - started
+        with contextlib.suppress(OSError, TypeError, ValueError):
+            (workdir / "run.json").write_text(json.dumps(result.record(), indent=1,
+                                                         default=str))
+            if result.history is not None:
+                result.history.save(workdir / "history.json")
         if not opts.keep and opts.workdir is None and result.outcome == "passed":
             shutil.rmtree(workdir, ignore_errors=True)
     return result

@@ -1,0 +1,134 @@
+"""Everything the invariants read, derived once from a History (ground truth only).
+
+Each invariant module gets the same ``Facts``: ordered receipts, dispenses and chain events,
+the acknowledged receipts, the ledger numbers and the close window. Malformed input raises
+``HistoryError`` here, before any verdict is formed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from typing import Any
+
+from rig.history import ChainEvent, Dispensed, History, Signed
+from rig.oracle.acknowledged import Ack, acknowledged
+from rig.oracle.errors import HistoryError
+from rig.oracle.ledger import Ledger
+from rig.oracle.online import CLOSE_STEPS, CloseWindow, close_window, step_name
+
+
+def arg(event: ChainEvent, key: str) -> Any:
+    """An event argument, or a HistoryError naming the event and what it does carry."""
+    try:
+        return event.args[key]
+    except KeyError:
+        raise HistoryError(f"{event.name} event in block {event.block} (tx {event.tx}) has no "
+                           f"argument {key!r}; it has {sorted(event.args)}") from None
+
+
+def _sync_interval(h: History) -> float:
+    value = h.settings.get("sync_interval")
+    needed = any(step_name(e) in CLOSE_STEPS for e in h.timeline)
+    if value is None and not needed:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise HistoryError(f"History.settings['sync_interval'] must be a positive number of "
+                           f"seconds (the timeline has a close step), got {value!r}")
+    return float(value)
+
+
+@dataclass
+class Facts:
+    history: History
+    signed: list[Signed]              # by signed_at
+    dispensed: list[Dispensed]        # by started_at
+    acks: list[Ack]                   # in checkpoint order
+    events: list[ChainEvent]          # the channel's events, chain order
+    window: CloseWindow
+
+    @classmethod
+    def of(cls, h: History) -> Facts:
+        for d in h.dispensed:
+            if d.product not in h.prices:
+                raise HistoryError(f"dispense of brew {d.brew_id} (started {d.started_at}) is "
+                                   f"product {d.product}, which History.prices does not price "
+                                   f"(known: {sorted(h.prices)})")
+        if "credits" not in h.final_status:
+            raise HistoryError("History.final_status has no 'credits' (the firmware's status "
+                               "after the final sync is needed for C)")
+        signed = sorted(h.signed, key=lambda s: s.signed_at)
+        dispensed = sorted(h.dispensed, key=lambda d: (d.started_at, d.brew_id))
+        events = sorted(h.events, key=lambda e: e.block)
+        acks = acknowledged(h.marks)
+        facts = cls(h, signed, dispensed, acks, events,
+                    close_window(h.timeline, _sync_interval(h)))
+        _ = facts.ledger          # malformed events or credits fail here, before any verdict
+        return facts
+
+    # ------------------------------------------------------------------ chain
+    def named(self, name: str) -> list[ChainEvent]:
+        return [e for e in self.events if e.name == name]
+
+    @property
+    def redeemed(self) -> list[ChainEvent]:
+        return self.named("Redeemed")
+
+    @property
+    def settled(self) -> ChainEvent | None:
+        return next(iter(self.named("Settled")), None)
+
+    def before(self, event: ChainEvent) -> list[ChainEvent]:
+        """The channel's events that precede ``event`` in chain order."""
+        return self.events[:self.events.index(event)]
+
+    @property
+    def machine_tx_hashes(self) -> set[str]:
+        return {t.hash.lower() for t in self.history.machine_txs}
+
+    @property
+    def settled_offline(self) -> bool:
+        """The INV-2/INV-3 exemption: settled by ``settle`` after a close request while the
+        machine had no online period of a sync interval inside [close step, settle step]."""
+        settled = self.settled
+        if settled is None or not self.named("CloseRequested"):
+            return False
+        if settled.tx.lower() in self.machine_tx_hashes:
+            return False               # the machine's own cooperativeClose: it was online
+        return self.window.bounded and not self.window.machine_could_act
+
+    def exemption_evidence(self) -> dict[str, list[dict]]:
+        settled = self.settled
+        return {"close_window": [self.window.to_json()],
+                "events": [asdict(e) for e in self.named("CloseRequested")]
+                + ([asdict(settled)] if settled else [])}
+
+    # ------------------------------------------------------------------ prices
+    def price(self, d: Dispensed) -> int:
+        return self.history.prices[d.product]
+
+    def dispense_evidence(self, d: Dispensed) -> dict:
+        return {**asdict(d), "price": self.price(d)}
+
+    # ------------------------------------------------------------------ ledger
+    @cached_property
+    def ledger(self) -> Ledger:
+        deposit = (sum(arg(e, "deposit") for e in self.named("ChannelOpened"))
+                   + sum(arg(e, "amount") for e in self.named("ToppedUp")))
+        paid = sum(arg(e, "amount") for e in self.redeemed)
+        refunded = sum(arg(e, "refunded") for e in self.named("Settled"))
+        credits = self.history.final_status["credits"]
+        if isinstance(credits, bool) or not isinstance(credits, int):
+            raise HistoryError(f"History.final_status['credits'] must be an integer, got "
+                               f"{credits!r}")
+        return Ledger(
+            deposit=deposit,
+            signed_max=max((s.cumulative for s in self.signed), default=0),
+            signed_receipts=len(self.signed),
+            acknowledged_max=max((a.cumulative for a in self.acks), default=0),
+            acknowledged_receipts=len(self.acks),
+            redeemed=paid, refunded=refunded, locked=deposit - paid - refunded,
+            dispensed=len(self.dispensed),
+            dispensed_value=sum(self.price(d) for d in self.dispensed),
+            credits=credits)
