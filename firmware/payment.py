@@ -9,6 +9,7 @@ The order is the safety argument:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from firmware.log import log
 from firmware.nfc import (
     ZERO_SIGNATURE,
     ChannelRef,
+    LastReceipt,
     NfcError,
     PhoneLost,
     PhoneSession,
@@ -163,10 +165,11 @@ class PaymentDesk:
         """Adopt a receipt this phone signed that the machine lost (power cut, old backup)."""
         last = session.get_last_receipt(self.ref.chain_id, self.ref.contract, self.channel_id)
         latest = self.store.latest_receipt()
-        if last is None or (latest and last.sequence <= latest.sequence
-                            and not self.cfg.defect("accept_stale_receipt")):
+        if last is None or (latest is not None and last.sequence <= latest.sequence):
+            if last is not None and self.cfg.defect("accept_stale_receipt"):
+                self._adopt_stale(last, view)
             return
-        if latest and last.cumulative <= latest.cumulative:
+        if latest and last.cumulative_amount <= latest.cumulative:
             log("recover-ignored", reason="cumulative does not grow", sequence=last.sequence)
             return
         try:
@@ -181,6 +184,13 @@ class PaymentDesk:
             credit=price)
         self.port.checkpoint("receipt-recovered", sequence=last.sequence,
                              cumulative=last.cumulative_amount, credit=price)
+
+    def _adopt_stale(self, last: LastReceipt, view: ChannelView) -> None:
+        """Defect ``accept_stale_receipt``: an older receipt replaces the latest one."""
+        with contextlib.suppress(PaymentError):
+            signer = self._verify(last.sequence, last.cumulative_amount, last.signature, view)
+            self.store.force_latest(StoredReceipt(last.sequence, last.cumulative_amount, 0,
+                                                  last.signature, signer, None, "recovered"))
 
     # ------------------------------------------------------------------ brewing
     def _brew(self, brew: Brew, phone: str = "") -> TapResult:

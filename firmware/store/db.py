@@ -211,6 +211,15 @@ class Store:
             db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'recovered', ?)",
                        (str(owed), receipt.sequence))
 
+    def force_latest(self, receipt: StoredReceipt) -> None:
+        """Make ``receipt`` the latest, dropping newer ones. Only the rig's switchable defect
+        ``accept_stale_receipt`` calls this: a correct machine never moves backwards."""
+        with self.tx() as db:
+            db.execute("DELETE FROM receipts WHERE sequence >= ?", (receipt.sequence,))
+            db.execute("INSERT INTO receipts VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (receipt.sequence, str(receipt.cumulative), str(receipt.price),
+                        receipt.signature, receipt.signer, receipt.brew_id, receipt.origin))
+
     # ------------------------------------------------------------------ brews
     def set_brew_state(self, brew_id: int, state: BrewState) -> None:
         with self.tx() as db:
