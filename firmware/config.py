@@ -110,6 +110,17 @@ def _check_address(value: str, key: str, where: str) -> None:
                           "(write it in lower case or with its correct checksum)")
 
 
+def _only(table: dict, known: tuple[str, ...], where: str, what: str = "keys") -> None:
+    """A misspelt key would silently fall back to its default (or drop a whole section)."""
+    unknown = set(table) - set(known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown {what} {sorted(unknown)}; known: "
+                          f"{', '.join(known)}")
+
+
+SECTIONS = ("machine", "chain", "prices", "nfc", "brew", "sensors", "test", "defects")
+
+
 def _section(doc: dict, name: str, path: Path, required: bool = True) -> dict | None:
     if name not in doc:
         if required:
@@ -132,9 +143,7 @@ def _chain(t: dict, where: str) -> ChainSection:
                           f"got {values['channel_id']!r}")
     if values["confirmations"] < 0:
         raise ConfigError(f"{where}: 'confirmations' must be >= 0")
-    unknown = set(t) - set(values)
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    _only(t, tuple(values), where)
     return ChainSection(**values)
 
 
@@ -151,8 +160,10 @@ def load_config(path: str | Path) -> MachineConfig:
                           f"{e.start})") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    _only(doc, SECTIONS, str(path), "sections")
     m = _section(doc, "machine", path)
     assert m is not None
+    _only(m, ("key", "data_dir"), f"{path} [machine]")
     key = _get(m, "key", str, f"{path} [machine]")
     if not _is_hex("0x" + key.removeprefix("0x"), 32):
         raise ConfigError(f"{path} [machine]: 'key' must be a 32-byte hex private key")
@@ -168,22 +179,23 @@ def load_config(path: str | Path) -> MachineConfig:
     if not prices:
         raise ConfigError(f"{path} [prices]: at least one product needs a price")
     nfc = _section(doc, "nfc", path) or {}
+    _only(nfc, ("device", "poll_timeout"), f"{path} [nfc]")
     brew = _section(doc, "brew", path) or {}
+    _only(brew, ("port", "timeout"), f"{path} [brew]")
     sensors = _section(doc, "sensors", path) or {}
+    _only(sensors, ("bus", "interval"), f"{path} [sensors]")
     bus = _get(sensors, "bus", (int, str), f"{path} [sensors]")
     test_t = _section(doc, "test", path, required=False)
     test = None
     if test_t is not None:
+        _only(test_t, ("control", "hold"), f"{path} [test]")
         hold = _get(test_t, "hold", list, f"{path} [test]", [])
         if not all(isinstance(h, str) for h in hold):
             raise ConfigError(f"{path} [test]: 'hold' must be a list of checkpoint names, "
                               f"got {hold!r}")
         test = TestSection(_get(test_t, "control", str, f"{path} [test]"), tuple(hold))
     defects_t = _section(doc, "defects", path, required=False) or {}
-    unknown = set(defects_t) - set(DEFECTS)
-    if unknown:
-        raise ConfigError(f"{path} [defects]: unknown defects {sorted(unknown)}; "
-                          f"known: {', '.join(DEFECTS)}")
+    _only(defects_t, DEFECTS, f"{path} [defects]", "defects")
     on = {k for k in defects_t if _get(defects_t, k, bool, f"{path} [defects]")}
     if on and test is None:
         raise ConfigError(f"{path} [defects]: defects are refused without a [test] section "

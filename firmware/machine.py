@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+from firmware.board_sync import sync_with_board
 from firmware.brew import BrewBoard
 from firmware.chain import ChainClient
 from firmware.clock import Clock
@@ -36,9 +37,11 @@ class Machine:
         self.sensors = SensorMonitor(open_bus(cfg.sensor_bus))
         self.chain = ChainClient(cfg, self.store, self.port, self.clock,
                                  active_faults=self._fault_codes)
+        self._board_synced = False
         self.desk = PaymentDesk(cfg, self.store, self.board, self.port, self.chain.view,
                                 self.sensors.brewing_unsafe_reason,
-                                self.sensors.selected_product)
+                                self.sensors.selected_product,
+                                board_synced=lambda: self._board_synced)
         self.reader = NfcReader(cfg.nfc_device)
         self.port.handlers.update(status=lambda _m: self.status(),
                                   redeem=lambda _m: self.chain.request_redeem())
@@ -72,6 +75,8 @@ class Machine:
     async def run(self) -> None:
         log("boot", boot=self.boot_no, config=str(self.cfg.source),
             defects=sorted(self.cfg.defects))
+        self._board_synced = await asyncio.to_thread(sync_with_board, self.store, self.board,
+                                                     self.cfg.prices)
         self.port.checkpoint("booted", boot=self.boot_no)
         loops = [self._loop(self._nfc_round, 0.0), self._loop(self._chain_round,
                                                               self.cfg.chain.sync_interval),
@@ -118,6 +123,10 @@ class Machine:
         self.sensors.read()
 
     def _recovery_round(self) -> None:
+        if not self._board_synced:
+            self._board_synced = sync_with_board(self.store, self.board, self.cfg.prices)
+            if not self._board_synced:
+                return
         if self.store.brews(BrewState.PAID, BrewState.STARTED):
             self.desk.resolve_unfinished()
 

@@ -67,6 +67,7 @@ class PaymentDesk:
     view: Callable[[], ChannelView]
     brewing_safe: Callable[[], str | None]       # the reason brewing is unsafe, or None
     selected_product: Callable[[], int | None]   # the product the user chose on the panel
+    board_synced: Callable[[], bool] = lambda: True  # brew ids and forgotten brews settled
 
     def __post_init__(self) -> None:
         c = self.cfg.chain
@@ -101,6 +102,8 @@ class PaymentDesk:
 
     def _serve(self, session: PhoneSession) -> TapResult:
         self.port.checkpoint("tap")
+        if not self.board_synced():
+            raise PaymentError("the brew board has not answered since boot: no sales yet")
         phone = session.select()
         view: ChannelView = self.view()
         self._recover(session, view)
@@ -177,13 +180,14 @@ class PaymentDesk:
         except PaymentError as e:
             log("recover-ignored", reason=str(e), sequence=last.sequence)
             return
-        price = last.cumulative_amount - (latest.cumulative if latest else 0)
-        self.store.adopt_recovered(StoredReceipt(last.sequence, last.cumulative_amount, price,
-                                                 last.signature, signer, None, "recovered"))
+        credit = self.store.adopt_recovered(StoredReceipt(
+            last.sequence, last.cumulative_amount,
+            last.cumulative_amount - (latest.cumulative if latest else 0),
+            last.signature, signer, None, "recovered"))
         log("receipt-recovered", sequence=last.sequence, cumulative=last.cumulative_amount,
-            credit=price)
+            credit=credit)
         self.port.checkpoint("receipt-recovered", sequence=last.sequence,
-                             cumulative=last.cumulative_amount, credit=price)
+                             cumulative=last.cumulative_amount, credit=credit)
 
     def _adopt_stale(self, last: LastReceipt, view: ChannelView) -> None:
         """Defect ``accept_stale_receipt``: an older receipt replaces the latest one."""

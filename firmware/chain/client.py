@@ -114,8 +114,10 @@ class ChainClient:
         now = self.clock.now()
         last = float(self.store.get("last_redeem_at", 0) or 0)  # type: ignore[arg-type]
         closing = view.status == CLOSING and not self.cfg.defect("ignore_close_request")
-        due = (unredeemed >= self.cfg.chain.redeem_threshold
-               or now - last >= self.cfg.chain.redeem_interval
+        # A clock behind the last redeem jumped back (a Pi without RTC boots at the epoch):
+        # the interval cannot be measured, so it counts as elapsed rather than never.
+        interval_over = now < last or now - last >= self.cfg.chain.redeem_interval
+        due = (unredeemed >= self.cfg.chain.redeem_threshold or interval_over
                or closing or self._redeem_requested.is_set())
         if not due or view.status not in (OPEN, CLOSING):
             return

@@ -136,6 +136,21 @@ class Store:
         boots = int(self.get("boots", 0))  # type: ignore[arg-type]
         return (boots << 32) | (int(self.get("brews_this_boot", 0)) + 1)  # type: ignore[arg-type]
 
+    def resume_above(self, high_water: int) -> int:
+        """Make every future brew id exceed ``high_water`` (the brew board's STATUS).
+
+        A store restored from a backup, or a new card, has an older boot counter: it would
+        hand out ids the board already accepted, and the board never brews an id twice.
+        Returns the next brew id."""
+        if isinstance(high_water, bool) or not isinstance(high_water, int) or high_water < 0:
+            raise StoreError(f"brew board high-water mark must be an int >= 0, "
+                             f"got {high_water!r}")
+        with self.tx() as db:
+            if self.peek_brew_id() <= high_water:
+                self.put(db, "boots", (high_water >> 32) + 1)
+                self.put(db, "brews_this_boot", 0)
+        return self.peek_brew_id()
+
     def _next_brew_id(self, db: apsw.Connection) -> int:
         boots = int(self.get("boots", 0))  # type: ignore[arg-type]
         n = int(self.get("brews_this_boot", 0)) + 1  # type: ignore[arg-type]
@@ -202,14 +217,21 @@ class Store:
                         str(credit_used), brew.sequence, brew.state.value))
         return brew
 
-    def adopt_recovered(self, receipt: StoredReceipt) -> None:
-        """A receipt a phone signed but the machine lost: paid, never served → a credit."""
+    def adopt_recovered(self, receipt: StoredReceipt) -> int:
+        """A receipt a phone signed that the machine lost. What it adds is owed back as a
+        credit, except the part that pays for coffees the board made that the store forgot
+        (``unrecorded_dispensed``, from the boot's board sync). Returns the credit granted."""
         with self.tx() as db:
             latest = self.latest_receipt()
-            owed = receipt.cumulative - (latest.cumulative if latest else 0)
+            added = receipt.cumulative - (latest.cumulative if latest else 0)
+            served = min(added, int(self.get("unrecorded_dispensed", 0)))  # type: ignore[arg-type]
             self._insert_receipt(db, receipt)
-            db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'recovered', ?)",
-                       (str(owed), receipt.sequence))
+            self.put(db, "unrecorded_dispensed",
+                     int(self.get("unrecorded_dispensed", 0)) - served)  # type: ignore[arg-type]
+            if added - served:
+                db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'recovered', ?)",
+                           (str(added - served), receipt.sequence))
+            return added - served
 
     def force_latest(self, receipt: StoredReceipt) -> None:
         """Make ``receipt`` the latest, dropping newer ones. Only the rig's switchable defect

@@ -85,18 +85,26 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
             node.start()
         chain = Chain(opts.chain_url or node.url)  # type: ignore[union-attr]
         m, ctx, supply = _set_up(sc, opts, seed, chain, node, workdir)
+        expectation = ""
         try:
             for s in sc.steps:
                 ctx.run(s)
-            _final_phase(ctx)
         except StepFailed as e:
-            result.outcome, result.message = "failed", str(e)
+            # The rest of the steps are skipped, but the run is still healed, synced and
+            # checked: the invariants say what the broken expectation cost.
+            expectation = str(e)
+            ctx.timeline.record(m, "expectation", "fail", {}, note=expectation)
+        _final_phase(ctx)
         result.ops = ctx.ops
         result.history = collect_history(m, sc.name, seed, ctx.timeline.entries, supply)
         result.report = check(result.history, replay=result.replay)
-        if result.outcome != "failed":
-            result.outcome = "passed" if result.report.ok else "violated"
-            result.message = "" if result.report.ok else result.report.summary()
+        if not result.report.ok:
+            result.outcome = "violated"
+            result.message = "\n".join(x for x in (result.report.summary(), expectation) if x)
+        elif expectation:
+            result.outcome, result.message = "failed", expectation
+        else:
+            result.outcome = "passed"
     except Exception as e:  # everything else is the rig's own failure
         result.outcome = "error"
         result.message = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
