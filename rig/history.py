@@ -54,8 +54,8 @@ class TimelineEntry:
     """A fault fired or healed, or a scenario step, as the rig did it."""
 
     at: float
-    kind: str            # fault kind (e.g. "power.cut") or "step"
-    action: str          # fire | heal | step
+    kind: str            # fault kind (e.g. "power.cut"), or the step's name for a step
+    action: str          # fire | heal | step (a fault may add its own, e.g. cut | miss)
     params: dict
     checkpoint: str | None   # the firmware's last reported checkpoint at that moment
     note: str = ""
@@ -82,6 +82,7 @@ class MachineTx:
     status: int
     block: int
     args: dict           # decoded call arguments (e.g. redeem's cumulative and sequence)
+    gas_used: int | None = None   # from the receipt; None in histories recorded without it
 
 
 @dataclass

@@ -15,9 +15,16 @@ def test_machine_demo_reconciles_from_ground_truth():
     ledger = doc["ledger"]
     assert doc["seed"] == 11
     assert ledger["reconciled"] and all(ledger["verdicts"].values())
+    oracle = ledger["oracle"]
+    assert [v["id"] for v in oracle["verdicts"]] == [f"INV-{n}" for n in range(1, 9)]
+    assert {v["outcome"] for v in oracle["verdicts"]} == {"ok"}, oracle["verdicts"]
+    assert oracle["replay"] == "rig demo --seed 11"
     assert ledger["dispensed"] == 32 and ledger["signed_receipts"] == 32
-    assert ledger["redeemed"] == ledger["dispensed_value"] == ledger["signed_max"]
+    assert ledger["acknowledged_receipts"] == 32 and ledger["credits"] == 0
+    assert ledger["redeemed"] == ledger["dispensed_value"] == ledger["signed_max"] \
+        == ledger["acknowledged_max"]
     assert ledger["deposit"] == ledger["redeemed"] + ledger["refunded"]
+    assert ledger["locked"] == 0
     whats = " | ".join(s["what"] for s in doc["steps"])
     for step in ("checked in", "offline", "redeemed", "service ticket", "service paid",
                  "settled"):

@@ -3,21 +3,25 @@
 The machine is delivered and checks in (supplier paid); three employees buy 30 coffees
 while the machine cannot reach the chain; the link comes back and the machine redeems; a
 boiler fault opens a service ticket that is resolved and paid; the customer ends the rental
-and the channel settles. The final ledger comes from ground truth and must reconcile.
+and the channel settles. The run is collected into a History and the oracle checks every
+invariant from ground truth: the ledger must reconcile.
 """
 
 from __future__ import annotations
 
 import random
 import tempfile
+import time
 from pathlib import Path
 
 from rig.chain.node import Chain
 from rig.chain.tx import events_in_range
 from rig.demo.narrator import Narrator, euros
 from rig.harness.assemble import build_machine
+from rig.harness.collect import collect_history
 from rig.harness.machine_rig import MachineRig
-from rig.oracle import channel_ledger
+from rig.history import TimelineEntry
+from rig.oracle import check
 from rig.platform import deploy_platform
 from rig.platform.channels import channel_state
 from rig.platform.rental import RentalTerms
@@ -31,10 +35,18 @@ def _redeemed_through(m: MachineRig, cumulative: int) -> dict:
         timeout=60, what=f"redeemed through {cumulative} and no open transaction")
 
 
+def _step(timeline: list[TimelineEntry], m: MachineRig, name: str, note: str = "") -> None:
+    """Record a step the way the scenario runner does (kind = step name, action = step)."""
+    last = m.control.last()
+    timeline.append(TimelineEntry(time.time(), name, "step", {}, last.name if last else None,
+                                  note))
+
+
 def run(chain: Chain, narrator: Narrator, seed: int, profile: str = "emulated",
         workdir: Path | None = None) -> dict:
     rng = random.Random(seed)
     p = deploy_platform(chain, challenge_period=24 * 3600)
+    supply_before = p.token.functions.totalSupply().call()
     a = p.actors
     narrator.step("platform deployed on the chain", chain_id=chain.chain_id, **p.addresses())
     terms = RentalTerms()
@@ -43,23 +55,33 @@ def run(chain: Chain, narrator: Narrator, seed: int, profile: str = "emulated",
     m = build_machine(workdir or Path(tempfile.mkdtemp(prefix="coffeepay-demo-")), p, rng,
                       profile, terms=terms, redeem_threshold=1_000_000, confirmations=2)
     try:
-        return _story(m, narrator, supplier_before, service_before)
+        timeline: list[TimelineEntry] = []
+        _story(m, narrator, supplier_before, service_before, timeline)
+        report = check(collect_history(m, "demo", seed, timeline, supply_before),
+                       replay=f"rig demo --seed {seed}")
     finally:
         m.close()
+    narrator.step("the oracle checked every invariant from ground truth",
+                  verdict=report.outcome, **{v.id: v.outcome for v in report.verdicts})
+    return report.ledger.to_json() | {
+        "verdicts": {f"{v.id} {v.name}": v.outcome != "fail" for v in report.verdicts},
+        "reconciled": report.ok, "oracle": report.to_json()}
 
 
 def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
-           service_before: int) -> dict:
+           service_before: int, timeline: list[TimelineEntry]) -> None:
     p, a, r = m.platform, m.platform.actors, m.rental
     narrator.step("rental accepted: channel opened", rental=r.rental_id,
                   channel="0x" + r.channel_id.hex()[:16], deposit=euros(r.terms.channel_deposit),
                   phones=len(m.phones), profile=m.profile.name)
 
+    _step(timeline, m, "boot")
     m.power_on()
     m.wait_until(lambda s: s["checked_in"] and not s["open_tx"], what="check-in confirmed")
     narrator.step("machine booted at the customer and checked in: supplier paid",
                   supplier_paid=euros(p.balance(a.supplier.address) - supplier_before))
 
+    _step(timeline, m, "offline", "the machine's link to the chain goes down")
     m.set_online(False)
     products = sorted(r.terms.prices)
     served = 0
@@ -74,6 +96,7 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
                   "offline", signed=euros(latest["cumulative"]), receipts=latest["sequence"],
                   dispensed=len(m.board.dispenses.records()))
 
+    _step(timeline, m, "online", "the link comes back")
     m.set_online(True)
     for _ in range(3):
         m.mine()
@@ -101,6 +124,7 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
         if out.verdict != "served":
             raise RuntimeError(f"coffee after the repair was not served: {out}")
     latest = m.status()["latest"]
+    _step(timeline, m, "close", "the customer terminates the rental")
     p.tx(a.customer, p.rental.functions.terminate(r.rental_id))
     deadline = channel_state(p, r.channel_id).close_deadline
     narrator.step("2 more coffees; the customer ended the rental: challenge period started",
@@ -112,12 +136,8 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
                   redeemed=euros(channel_state(p, r.channel_id).redeemed))
     now = m.chain.timestamp()
     m.advance(deadline - now + 1)
+    _step(timeline, m, "settle")
     p.tx(a.customer, p.payments.functions.settle(r.channel_id))
     (settled,) = events_in_range(p.payments, "Settled", channelId=r.channel_id)
     narrator.step("after the deadline the customer settled: the rest refunded",
                   refunded=euros(settled["refunded"]))
-
-    status = m.status()
-    ledger = channel_ledger(p, r.channel_id, m.phones, m.board.dispenses.records(),
-                            r.terms.prices, status["credits"])
-    return ledger.to_json() | {"reconciled": ledger.reconciled}

@@ -83,6 +83,15 @@ class Facts:
         """The channel's events that precede ``event`` in chain order."""
         return self.events[:self.events.index(event)]
 
+    def tx_moment(self, tx_hash: str) -> float | None:
+        """When the firmware signed transaction ``tx_hash`` (its ``*-signed`` checkpoint), so
+        a chain-only finding still shows the fault timeline of its moment."""
+        for m in self.history.marks:
+            if m.name.endswith("-signed") and str(m.data.get("hash", "")).lower() == \
+                    tx_hash.lower():
+                return m.at
+        return None
+
     @property
     def machine_tx_hashes(self) -> set[str]:
         return {t.hash.lower() for t in self.history.machine_txs}

@@ -14,7 +14,7 @@ class Ledger:
     acknowledged_receipts: int
     redeemed: int                 # P: Σ Redeemed.amount
     refunded: int                 # R: Σ Settled.refunded
-    locked: int                   # L = D − P − R
+    locked: int                   # L = D - P - R
     dispensed: int                # coffees the board dispensed
     dispensed_value: int          # value(B)
     credits: int                  # C: owed by the machine after the final sync

@@ -3,12 +3,16 @@
 The rule (docs/oracle.md, "Online"): the machine is *online* at a moment when its Pi is
 powered and no network fault is active.
 
-- Power goes off at a ``power.*`` entry with action ``fire`` and at a ``power_off`` step; it
-  comes back at a ``power.*`` ``heal`` and at a ``power_on`` step. Before the first of these
-  the Pi counts as powered, unless that first change is a power-on (then it was off).
+- A step is an entry with action ``step``; its name is its kind (how the scenario runner
+  records steps), or for kind ``step`` the ``params["step"]`` / ``params["name"]``.
+- Power goes off at a ``power.*`` ``fire`` and at a ``power_off`` / ``shutdown`` step; it
+  comes back at a ``power.*`` ``heal`` and at a ``power_on`` / ``boot`` step. A power fault
+  that arms at ``fire`` and records the moment it cut (its next entry of the same kind is
+  ``cut`` or ``miss``) goes off at ``cut`` and never for ``miss``. Before the first power
+  change the Pi counts as powered, unless that first change is a power-on (then it was off).
 - A ``net.*`` ``fire`` makes that fault kind active; a ``heal`` of the kind clears it (one
-  heal ends every firing of the kind: the final phase heals each kind once).
-- A step's name is ``params["step"]``, else ``params["name"]``, else the entry's note.
+  heal ends every firing of the kind).
+- The ``final`` step (every fault healed, power on, link up) makes the machine online.
 - Entries are taken in the order of ``at`` (host wall clock, the clock the firmware's
   ``sync_interval`` sleeps on); a state holds from its entry until the next change.
 
@@ -25,32 +29,45 @@ from dataclasses import asdict, dataclass
 
 from rig.history import TimelineEntry
 
-POWER_ON_STEPS = frozenset({"power_on"})
-POWER_OFF_STEPS = frozenset({"power_off"})
+POWER_ON_STEPS = frozenset({"power_on", "boot"})
+POWER_OFF_STEPS = frozenset({"power_off", "shutdown"})
+FINAL_STEPS = frozenset({"final"})
 CLOSE_STEPS = frozenset({"close"})
 SETTLE_STEPS = frozenset({"settle"})
 
 
 def step_name(entry: TimelineEntry) -> str | None:
-    if entry.kind != "step":
+    if entry.action != "step":
         return None
+    if entry.kind != "step":
+        return entry.kind
     for key in ("step", "name"):
         value = entry.params.get(key)
         if isinstance(value, str) and value:
             return value
-    return entry.note or None
-
-
-def _power_change(entry: TimelineEntry) -> bool | None:
-    """True: power comes on; False: power goes off; None: no power change."""
-    if entry.kind.startswith("power."):
-        return {"fire": False, "heal": True}.get(entry.action)
-    name = step_name(entry)
-    if name in POWER_ON_STEPS:
-        return True
-    if name in POWER_OFF_STEPS:
-        return False
     return None
+
+
+def _power_changes(entries: list[TimelineEntry]) -> dict[int, bool]:
+    """Index of each entry that switches power → True (on) or False (off)."""
+    changes: dict[int, bool] = {}
+    for i, e in enumerate(entries):
+        if e.kind.startswith("power."):
+            if e.action == "heal":
+                changes[i] = True
+            elif e.action == "cut":
+                changes[i] = False
+            elif e.action == "fire":
+                after = next((x.action for x in entries[i + 1:] if x.kind == e.kind), None)
+                if after not in ("cut", "miss"):
+                    changes[i] = False
+            continue
+        name = step_name(e)
+        if name in POWER_ON_STEPS or name in FINAL_STEPS:
+            changes[i] = True
+        elif name in POWER_OFF_STEPS:
+            changes[i] = False
+    return changes
 
 
 def _ordered(timeline: list[TimelineEntry]) -> list[TimelineEntry]:
@@ -68,15 +85,17 @@ class Connectivity:
     @classmethod
     def from_timeline(cls, timeline: list[TimelineEntry]) -> Connectivity:
         entries = _ordered(timeline)
-        first_power = next((c for e in entries if (c := _power_change(e)) is not None), None)
-        powered = first_power is not True
+        power = _power_changes(entries)
+        first = next(iter(power.values()), None)
+        powered = first is not True
         initially = powered
         active: set[str] = set()
         changes: list[tuple[float, bool]] = []
-        for e in entries:
-            power = _power_change(e)
-            if power is not None:
-                powered = power
+        for i, e in enumerate(entries):
+            if i in power:
+                powered = power[i]
+                if step_name(e) in FINAL_STEPS:
+                    active.clear()
             elif e.kind.startswith("net.") and e.action in ("fire", "heal"):
                 (active.add if e.action == "fire" else active.discard)(e.kind)
             else:
