@@ -18,7 +18,7 @@ help:
 	@echo "make bench    write bench/results/tap_to_serve.json (tap-to-serve vs ERC-20 latency)"
 	@echo "make slither  static analysis of contracts/ (own virtualenv)"
 
-deps: $(STAMPS)/python $(STAMPS)/npm
+deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium
 
 $(STAMPS)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMPS)
@@ -31,6 +31,11 @@ $(STAMPS)/npm: package.json package-lock.json
 	# `npm ci` rejects this lock: npm does not record anvil's other-platform optional
 	# packages. `install --no-save` installs exactly the locked tree and never rewrites it.
 	npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+$(STAMPS)/chromium: tools/install-chromium.sh
+	@mkdir -p $(STAMPS)
+	bash tools/install-chromium.sh
 	@touch $@
 
 lint: $(STAMPS)/python

@@ -17,6 +17,7 @@ from rig.chain.errors import ChainError
 from rig.chain.node import Chain
 from rig.demo.narrator import Narrator, euros
 from rig.harness.control import ControlError
+from rig.report.errors import ReportError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INFRA = 0, 1, 2
 
@@ -187,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"demo": _demo, "run": _run, "replay": _replay, "faults": _faults,
                 "report": _report}[args.command](args)
-    except (ChainError, ControlError, TimeoutError, OSError) as e:
+    except (ChainError, ControlError, TimeoutError, OSError, ReportError) as e:
         print(f"rig: infrastructure error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_INFRA
 

@@ -112,7 +112,11 @@ class ChainClient:
             return  # that receipt reverted on-chain; only a newer one is worth the gas
         unredeemed = latest.cumulative - view.redeemed
         now = self.clock.now()
-        last = float(self.store.get("last_redeem_at", 0) or 0)  # type: ignore[arg-type]
+        stored = self.store.get("last_redeem_at")
+        if stored is None:  # the interval runs from the first receipt this machine saw
+            self.store.set("last_redeem_at", now)
+            stored = now
+        last = float(stored)  # type: ignore[arg-type]
         closing = view.status == CLOSING and not self.cfg.defect("ignore_close_request")
         # A clock behind the last redeem jumped back (a Pi without RTC boots at the epoch):
         # the interval cannot be measured, so it counts as elapsed rather than never.

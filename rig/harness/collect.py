@@ -101,7 +101,8 @@ def _machine_txs(m: MachineRig, from_block: int) -> list[MachineTx]:
             receipt = m.chain.rpc("eth_getTransactionReceipt", tx["hash"])
             kind, args = _decode(contracts, tx.get("to"), tx["input"])
             txs.append(MachineTx(tx["hash"], int(tx["nonce"], 16), kind,
-                                 int(receipt["status"], 16), number, args))
+                                 int(receipt["status"], 16), number, args,
+                                 gas_used=int(receipt["gasUsed"], 16)))
     return txs
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from emulators.phone import Phone
 from emulators.phone.channels import ChannelKey
 from emulators.pi import EmulatedPi
 from emulators.sensors import SensorBoard
+from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
 from rig.hardware import PartContext, Profile, create_part
-from rig.harness.control import Checkpoint, RigControl
+from rig.harness.control import Checkpoint, ControlError, RigControl
 from rig.net.proxy import RpcProxy
 from rig.platform import Platform
 from rig.platform.rental import Rental
@@ -60,6 +62,7 @@ class MachineRig:
     profile: Profile
     seed: int
     settings: FirmwareSettings = field(default_factory=FirmwareSettings)
+    anvil: Anvil | None = None          # the node process, when the rig owns it
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -145,6 +148,46 @@ class MachineRig:
     def shutdown(self) -> None:
         self.pi.shutdown()
 
+    # ------------------------------------------------------------------ backups
+    def take_backup(self, label: str = "backup") -> Path:
+        """Copy the SD card to ``backups/<label>`` (replacing one of that name). A running
+        machine is shut down cleanly first, so the copy is consistent, and booted again."""
+        backups = self.workdir / "backups"
+        target = backups / label
+        if target.parent != backups or label in ("", ".", ".."):
+            raise ValueError(f"backup label {label!r} must be a plain name, not a path")
+        card = self.workdir / "sdcard"
+        if not card.is_dir():
+            raise FileNotFoundError(f"{card}: no SD card to back up; boot the machine once "
+                                    "first")
+        was_on = self.pi.powered
+        if was_on:
+            self.shutdown()
+        staging = backups / f".{label}.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(card, staging)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        if was_on:
+            self.power_on()
+        return target
+
+    def restore_backup(self, label: str = "backup") -> Checkpoint | None:
+        """The machine restored from an old backup: power cut, the SD card replaced by a
+        copy of ``backups/<label>``, power on (returns the ``booted`` checkpoint)."""
+        backups = self.workdir / "backups"
+        source = backups / label
+        if source.parent != backups or label in ("", ".", ".."):
+            raise ValueError(f"backup label {label!r} must be a plain name, not a path")
+        if not source.is_dir():
+            raise FileNotFoundError(f"{source}: no backup named {label!r}; take it first "
+                                    "with take_backup()")
+        self.power_cut()
+        card = self.workdir / "sdcard"
+        shutil.rmtree(card, ignore_errors=True)
+        shutil.copytree(source, card)
+        return self.power_on()
+
     # ------------------------------------------------------------------ network
     def set_online(self, online: bool) -> None:
         self.proxy.online = online
@@ -165,11 +208,21 @@ class MachineRig:
         if product is not None:
             self.select(product)
         mark = self.control.mark()
-        ended = self.field.tap(phone, timeout)
-        cp = self.control.wait_for("tap-done", timeout=timeout, after=mark)
+        ended = str(getattr(end := self.field.tap(phone, timeout), "value", end))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                cp = self.control.wait_for("tap-done", timeout=0.25, after=mark)
+                break
+            except ControlError:
+                if not self.pi.powered:  # the power went while the machine served the tap
+                    return TapOutcome(phone.address, "interrupted", "the machine lost power",
+                                      None, None, ended)
+                if time.monotonic() > deadline:
+                    raise
         d = cp.data
         return TapOutcome(phone.address, d["verdict"], d.get("reason", ""), d.get("brew_id"),
-                          d.get("sequence"), str(getattr(ended, "value", ended)))
+                          d.get("sequence"), ended)
 
     # ------------------------------------------------------------------ time
     def advance(self, seconds: int) -> None:

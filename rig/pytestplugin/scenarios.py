@@ -56,8 +56,8 @@ class ScenarioItem(pytest.Item):
     def __init__(self, *, scenario: Scenario, **kw: Any):
         super().__init__(**kw)
         self.scenario = scenario
-        for tag in scenario.tags:
-            self.add_marker(tag)
+        for tag in scenario.tags:  # selectable with -k, without registering markers
+            self.keywords[tag] = True
 
     def runtest(self) -> None:
         from rig.scenario.runner import RunOptions, run_scenario  # heavy: only when run

@@ -13,7 +13,15 @@ _KEY = pytest.StashKey[int]()
 
 def pytest_configure(config: pytest.Config) -> None:
     seed = config.getoption("--rig-seed")
-    config.stash[_KEY] = seed if seed is not None else new_run_seed()
+    shared = getattr(config, "workerinput", {}).get("rig_seed")  # an xdist worker
+    config.stash[_KEY] = seed if seed is not None else shared if shared is not None \
+        else new_run_seed()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """Every xdist worker uses the controller's seed."""
+    node.workerinput["rig_seed"] = node.config.stash[_KEY]  # type: ignore[attr-defined]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

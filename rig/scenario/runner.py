@@ -22,8 +22,9 @@ from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
 from rig.harness.assemble import build_machine
 from rig.harness.collect import collect_history
+from rig.harness.control import ControlError
 from rig.harness.machine_rig import MachineRig
-from rig.history import History
+from rig.history import History, TimelineEntry
 from rig.oracle import OracleReport, check
 from rig.platform import deploy_platform
 from rig.platform.rental import RentalTerms
@@ -54,6 +55,7 @@ class RunResult:
     history: History | None = None
     report: OracleReport | None = None
     ops: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
     logs: dict[str, str] = field(default_factory=dict)
     duration: float = 0.0
     workdir: Path | None = None
@@ -79,6 +81,7 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
     result = RunResult(sc, opts.run_seed, seed, "error", workdir=workdir)
     node = None if opts.chain_url else Anvil(log_path=workdir / "anvil.log")
     m: MachineRig | None = None
+    ctx: RunContext | None = None
     try:
         workdir.mkdir(parents=True, exist_ok=True)
         if node is not None:
@@ -95,7 +98,7 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
             expectation = str(e)
             ctx.timeline.record(m, "expectation", "fail", {}, note=expectation)
         _final_phase(ctx)
-        result.ops = ctx.ops
+        result.ops, result.timeline = ctx.ops, ctx.timeline.entries
         result.history = collect_history(m, sc.name, seed, ctx.timeline.entries, supply)
         result.report = check(result.history, replay=result.replay)
         if not result.report.ok:
@@ -106,6 +109,9 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         else:
             result.outcome = "passed"
     except Exception as e:  # everything else is the rig's own failure
+        if ctx is not None:
+            result.ops = ctx.ops
+            result.timeline = ctx.timeline.entries
         result.outcome = "error"
         result.message = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
     finally:
@@ -142,29 +148,51 @@ def _set_up(sc: Scenario, opts: RunOptions, seed: int, chain: Chain, node: Anvil
 
 
 def _final_phase(ctx: RunContext) -> None:
-    """Heal everything, let the firmware sync and redeem, mine to the confirmation depth."""
+    """Heal everything, let the firmware sync and redeem, mine to the confirmation depth.
+
+    A firmware that never gets there (it cannot redeem, it hangs) is a finding for the
+    oracle, not a rig failure: the phase notes how far it got and the run is checked."""
     m = ctx.machine
     ctx.heal()
     ctx.timeline.record(m, "final", "step", {}, note="healed all faults; final sync")
     if not m.pi.powered:
         m.power_on()
     m.set_online(True)
-    m.wait_synced(timeout=SYNC_TIMEOUT)
-    m.wait_until(lambda s: not s["unfinished_brews"], timeout=SYNC_TIMEOUT,
-                 what="every paid brew resolved")
-    status = m.status()
-    if status["view"]["status"] in (1, 2) and status["latest"] and \
-            status["latest"]["cumulative"] > status["view"]["redeemed"]:
+    waits = [
+        ("synced", lambda: m.wait_synced(timeout=SYNC_TIMEOUT)),
+        ("every paid brew resolved", lambda: m.wait_until(
+            lambda s: not s["unfinished_brews"], timeout=SYNC_TIMEOUT)),
+        ("redeem requested", lambda: _request_redeem(m)),
+        ("latest receipt redeemed, outbox final", lambda: m.wait_until(
+            _settled, timeout=SYNC_TIMEOUT)),
+        ("confirmation depth", lambda: m.mine(max(1, m.settings.confirmations))),
+        ("synced again", lambda: m.wait_synced(timeout=SYNC_TIMEOUT)),
+    ]
+    for what, wait in waits:
+        try:
+            wait()
+        except (TimeoutError, ControlError) as e:
+            ctx.timeline.record(m, "final", "incomplete", {"waiting_for": what},
+                                note=f"{type(e).__name__}: {e}"[:500])
+            return
+
+
+def _request_redeem(m: MachineRig) -> None:
+    s = m.status()
+    if s["view"]["status"] in (1, 2) and s["latest"] and \
+            s["latest"]["cumulative"] > s["view"]["redeemed"]:
         m.control.request("redeem")
-    m.wait_until(_settled, timeout=SYNC_TIMEOUT, what="latest receipt redeemed, outbox final")
-    m.mine(max(1, m.settings.confirmations))
-    m.wait_synced(timeout=SYNC_TIMEOUT)
 
 
 def _settled(s: dict) -> bool:
-    latest = s["latest"]["cumulative"] if s["latest"] else 0
-    closed = s["view"]["status"] == 3
-    return not s["open_tx"] and (closed or s["view"]["redeemed"] >= latest)
+    latest = s["latest"] or {}
+    if s["open_tx"]:
+        return False
+    if s["view"]["status"] == 3 or s["view"]["redeemed"] >= latest.get("cumulative", 0):
+        return True
+    # The machine tried and the chain refused that receipt: nothing more will happen.
+    return any(t["kind"] == "redeem" and t["state"] == "failed"
+               and t["meta"].get("sequence") == latest.get("sequence") for t in s["outbox"])
 
 
 def _logs(m: MachineRig) -> dict[str, str]:

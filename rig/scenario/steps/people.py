@@ -6,7 +6,7 @@ from rig.scenario.context import RunContext, StepFailed
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
 
-VERDICTS = ("served", "refused", "lost", "credited", "pending", "any")
+VERDICTS = ("served", "refused", "lost", "credited", "pending", "interrupted", "any")
 
 
 @step("tap", phone=(int, 1), product=((int, type(None)), None), expect=(str, "served"))
