@@ -67,10 +67,19 @@ def _oz_version() -> str:
     return json.loads(pkg.read_text())["version"] if pkg.exists() else "missing"
 
 
+def _source_name(path: Path, src_dir: Path) -> str:
+    """A source's unit name: its path from the project root (so ``contracts/test`` sources can
+    import ``../src/...``), or ``contracts/src/...`` for a directory outside the project."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return f"contracts/src/{path.relative_to(src_dir).as_posix()}"
+
+
 def standard_input(src_dir: Path = SRC) -> dict:
     """The solc standard-JSON input for every ``.sol`` file under ``src_dir``."""
     sources = {
-        f"contracts/src/{p.relative_to(src_dir).as_posix()}": {"content": p.read_text()}
+        _source_name(p, src_dir): {"content": p.read_text()}
         for p in sorted(src_dir.rglob("*.sol"))
     }
     return {"language": "Solidity", "sources": sources, "settings": SETTINGS}

@@ -84,6 +84,9 @@ contract RentalProvider is ReentrancyGuardTransient {
     mapping(address manufacturer => uint256 amount) public escrow;
     /// Part of the escrow promised to an accepted supply or service contract.
     mapping(address manufacturer => uint256 amount) public escrowLocked;
+    /// Service fees locked for a rental's accepted tickets not yet paid: released when the
+    /// rental ends, since only the machine of an active rental can attest a fix.
+    mapping(uint256 rentalId => uint256 amount) private _serviceLocked;
 
     event OfferListed(
         uint256 indexed offerId, address indexed manufacturer, address indexed machine,
@@ -271,8 +274,12 @@ contract RentalProvider is ReentrancyGuardTransient {
 
     function acceptTicket(uint256 ticketId) external only(IdentityProvider.Role.ServiceProvider) {
         Ticket storage t = _ticket(ticketId, TicketStatus.Open);
-        Offer storage o = _offers[_rentals[t.rentalId].offerId];
+        Rental storage r = _rentals[t.rentalId];
+        // A ticket of an ended rental can never be attested: locking its fee would freeze it.
+        if (r.status != RentalStatus.Active) revert RentalNotActive(t.rentalId);
+        Offer storage o = _offers[r.offerId];
         _lockEscrow(o.manufacturer, o.serviceFee);
+        _serviceLocked[t.rentalId] += o.serviceFee;
         t.status = TicketStatus.Accepted;
         t.serviceProvider = msg.sender;
         emit TicketAccepted(ticketId, msg.sender);
@@ -290,6 +297,7 @@ contract RentalProvider is ReentrancyGuardTransient {
         Ticket storage t = _ticket(ticketId, TicketStatus.Resolved);
         (, Offer storage o) = _activeRentalOfCaller(t.rentalId);
         t.status = TicketStatus.Paid;
+        _serviceLocked[t.rentalId] -= o.serviceFee;
         emit ServicePaid(ticketId, t.serviceProvider, o.serviceFee);
         _payFromEscrow(o.manufacturer, t.serviceProvider, o.serviceFee);
     }
@@ -306,7 +314,14 @@ contract RentalProvider is ReentrancyGuardTransient {
         }
         r.status = RentalStatus.Terminated;
         delete activeRentalOf[o.machine];
-        if (!r.delivered && o.supplyFee > 0) escrowLocked[o.manufacturer] -= o.supplyFee;
+        // Release what only this rental's machine could have paid out: the undelivered
+        // supply fee and the fees of accepted tickets it will never attest.
+        uint256 release = _serviceLocked[rentalId];
+        if (!r.delivered) release += o.supplyFee;
+        if (release > 0) {
+            delete _serviceLocked[rentalId];
+            escrowLocked[o.manufacturer] -= release;
+        }
         emit RentalTerminated(rentalId, msg.sender, o.securityDeposit);
         if (payments.channel(r.channelId).status == PaymentProvider.Status.Open) {
             payments.requestClose(r.channelId);

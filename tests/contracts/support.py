@@ -13,6 +13,7 @@ from typing import Any
 import coincurve
 import pytest
 import rlp
+from eth_abi import decode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
@@ -22,7 +23,7 @@ from web3.types import TxReceipt
 
 from contracts import Artifact, compile_contracts, load_artifacts
 from rig.chain.node import Chain
-from rig.chain.tx import Reverted, Sender, error_table
+from rig.chain.tx import Reverted, Sender, error_table, events
 from rig.platform import Actors, Platform
 from rig.platform.channels import ChannelState
 from rig.platform.deploy import CREDIT, Role
@@ -73,14 +74,6 @@ def reverts(error: str, *args: Any) -> Iterator[pytest.ExceptionInfo[Reverted]]:
         raise ExpectedRevertMissing(f"expected revert {error}{args}, got {got.error}{got.args_}")
     if args and _norm(got.args_) != _norm(args):
         raise ExpectedRevertMissing(f"{error}: expected args {args}, got {got.args_}")
-
-
-def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict]:
-    """The decoded arguments of every ``name`` event ``contract`` emitted in ``receipt``."""
-    from web3.logs import DISCARD
-
-    return [dict(e["args"]) for e in
-            getattr(contract.events, name)().process_receipt(receipt, errors=DISCARD)]
 
 
 def only_event(contract: Contract, name: str, receipt: TxReceipt) -> dict:
@@ -237,8 +230,6 @@ def deposit_limit(p: Platform) -> int:
 
 def decode_channel(p: Platform, data: bytes) -> ChannelState:
     """A ``channel()`` return value captured as raw bytes (e.g. inside a re-entrant call)."""
-    from eth_abi import decode
-
     types = f"({','.join(c['type'] for c in _channel_components(p))})"
     (values,) = decode([types], data)
     names = [c["name"] for c in _channel_components(p)]

@@ -4,6 +4,7 @@ challenge-period boundary."""
 
 from __future__ import annotations
 
+import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from hexbytes import HexBytes
@@ -28,6 +29,9 @@ from tests.contracts.support import (
     reverts,
     split,
 )
+
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
 
 DEPOSIT = 50 * CREDIT
 

@@ -14,12 +14,16 @@ from rig.platform.receipts import Domain, receipt_message
 from tests.contracts.support import (
     assert_event,
     close_deadline,
+    deploy_contract,
     deposit_limit,
     events,
     mined,
     only_event,
     reverts,
 )
+
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
 
 ZERO = "0x" + "00" * 20
 DEPOSIT = 50 * CREDIT
@@ -54,8 +58,6 @@ def test_only_an_admin_sets_openers(platform: Platform):
 
 
 def test_constructor_refuses_zero_addresses(platform: Platform):
-    from tests.contracts.support import deploy_contract
-
     p = platform
     with reverts("ZeroAddress"):
         deploy_contract(p, "PaymentProvider", ZERO, p.identity.address, 3600)

@@ -26,6 +26,9 @@ from tests.contracts.support import (
     outcome,
 )
 
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
+
 DEPOSIT = 50 * CREDIT
 LOW_TIP, HIGH_TIP = 10**9, 50 * 10**9
 

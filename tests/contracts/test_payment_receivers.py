@@ -21,6 +21,9 @@ from tests.contracts.support import (
     reverts,
 )
 
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
+
 DEPOSIT = 50 * CREDIT
 
 

@@ -23,6 +23,9 @@ from tests.contracts.support import (
     only_event,
 )
 
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
+
 DEPOSIT = 50 * CREDIT
 GUARD = ("ReentrancyGuardReentrantCall", ())
 

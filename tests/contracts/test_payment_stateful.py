@@ -11,17 +11,22 @@ outcome (success or the exact custom error) and then checks, from chain ground t
 - agreement: every channel's on-chain state equals the model's.
 
 The platform runs on a BlacklistToken so payouts to a frozen payee or customer are deferred
-and later withdrawn, which puts ``withdrawable`` into the balance sheet.
+and later withdrawn, which puts ``withdrawable`` into the balance sheet. Each example ends by
+winding everything down (release, close, settle, withdraw): then the contract must hold
+nothing and every customer must have paid exactly what its channels redeemed. The run also
+asserts it reached every interesting outcome at least once (``MUST_SEE``), so a change to the
+strategies that silently stops exercising a path fails instead of passing vacuously.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -41,20 +46,30 @@ from tests.contracts.support import (
     Outcome,
     compact,
     deploy_with_token,
+    events,
     high_s,
     mined,
     only_event,
     same_args,
 )
 
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
+
 OPEN, CLOSING, SETTLED = ChannelState.OPEN, ChannelState.CLOSING, ChannelState.SETTLED
 FOREVER = 2**64 - 1
 UNBLOCKED, BLOCK_REVERT, BLOCK_FALSE = 0, 1, 2
-SIGNERS = ("customer", "delegate0", "delegate1", "stranger", "high_s", "compact",
+# Weighted towards receipts that can pass, so that the valid paths get their share.
+SIGNERS = ("customer", "customer", "delegate0", "delegate1", "stranger", "high_s", "compact",
            "wrong_amount")
-WARPS = (1, 600, 1800, 3599, 3600, 3601, 7200)
+STEPS = (1, 1, 1, 2, 5, 0, -1)
+CHANNEL = st.integers(0, 63)
+MAX_LIVE = 3  # a customer's handful of channels; more would only dilute the other rules
+ANY_CHANNEL = 52  # i >= this picks among all channels, settled ones included
+WARPS = (3601, 1, 600, 1800, 3599, 3600, 7200)
+TIMINGS = ("after deadline", "at deadline", "now")
 
-SETTINGS = settings(max_examples=20, stateful_step_count=15, deadline=None,
+SETTINGS = settings(max_examples=12, stateful_step_count=20, deadline=None,
                     derandomize=True, database=None, print_blob=False,
                     suppress_health_check=[HealthCheck.too_slow])
 
@@ -84,11 +99,12 @@ class Model:
 
 @dataclass
 class Expect:
+    """A predicted outcome: success, or this custom error (with these arguments)."""
+
     error: str | None = None
     args: tuple | None = None  # None: only the error's name is checked
 
     def check(self, out: Outcome, what: str) -> None:
-        event(f"{what.split('(')[0]}: {out.error or 'ok'}")  # --hypothesis-show-statistics
         assert out.error == self.error, f"{what}: expected {self.error or 'success'}" \
                                         f"{self.args or ''}, got {out.error}{out.args}"
         if self.error is not None and self.args is not None:
@@ -100,6 +116,7 @@ OK = Expect()
 
 class PaymentMachine(RuleBasedStateMachine):
     platform: Platform
+    outcomes: Counter[str] = Counter()  # "rule: outcome" over the whole run
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,17 +137,63 @@ class PaymentMachine(RuleBasedStateMachine):
         self.roles[(a.machine.address, Role.Machine)] = True
         self.blocked: dict[str, int] = {h: UNBLOCKED for h in self.holders}
         self.withdrawable: dict[str, int] = {h: 0 for h in self.holders}
+        self.consistent = True
 
     def teardown(self) -> None:
-        self.p.chain.revert(self.snapshot)
+        try:
+            if self.consistent:  # a failed step must not be buried under the wind-down
+                self.wind_down()
+        finally:
+            self.p.chain.revert(self.snapshot)
+
+    def wind_down(self) -> None:
+        """Liquidate: release every frozen account, close and settle every channel (trying
+        the last second of each window first), withdraw everything owed; then the contract
+        must hold nothing and every credit is with its owner."""
+        for h, holder in enumerate(self.holders):
+            if self.blocked[holder] != UNBLOCKED:
+                self.block(h, UNBLOCKED)
+        for cid in self.order:
+            ch = self.channels[cid]
+            if ch.status == OPEN:
+                self._request_close(cid, ch, by_customer=True)
+            if ch.status == CLOSING:
+                self.now = max(self.now, ch.deadline - 1)
+                self.settle(cid, ch)  # at the deadline (refused) unless time is already past
+                self.now = max(self.now, ch.deadline)
+                self.settle(cid, ch)
+        for h, holder in enumerate(self.holders):
+            if self.withdrawable[holder]:
+                self.withdraw(h, release=False)
+        self.holds()
+        assert self.p.balance(self.p.payments.address) == 0
+        for c in self.customers:
+            spent = sum(ch.redeemed for ch in self.channels.values() if ch.customer == c.address)
+            assert self.p.balance(c.address) == self.start[c.address] - spent, c.address
 
     # ------------------------------------------------------------------- plumbing
+    def check(self, expect: Expect, out: Outcome, what: str) -> None:
+        expect.check(out, what)
+        type(self).outcomes[f"{what.split('(')[0]}: {out.error or 'ok'}"] += 1
+        if out.ok:
+            for e in events(self.p.payments, "PayoutDeferred", out.receipt):
+                type(self).outcomes["deferred"] += 1
+                assert self.blocked[e["to"]] != UNBLOCKED, e
+
     def send(self, who: LocalAccount, fn: ContractFunction) -> Outcome:
+        self.consistent = False  # until the invariants have held after this step
         self.now += 1
         return mined(self.p, who, fn, at=self.now)
 
-    def pick(self, i: int) -> tuple[bytes, Model]:
-        cid = self.order[i % len(self.order)]
+    def live(self) -> int:
+        return sum(ch.status != SETTLED for ch in self.channels.values())
+
+    def pick(self, i: int, prefer: tuple[int, ...] = (OPEN, CLOSING)) -> tuple[bytes, Model]:
+        """Mostly a channel in a ``prefer`` status (so the step can succeed); now and then
+        any channel, to exercise the refusals."""
+        fitting = [c for c in self.order if self.channels[c].status in prefer]
+        pool = fitting if fitting and i < ANY_CHANNEL else self.order
+        cid = pool[i % len(pool)]
         return cid, self.channels[cid]
 
     @staticmethod
@@ -148,10 +211,16 @@ class PaymentMachine(RuleBasedStateMachine):
         assert out.ok, out
 
     # ------------------------------------------------------------------- rules
-    @initialize()
-    def first_channel(self) -> None:
+    @initialize(frozen=st.lists(st.sampled_from([BLOCK_REVERT, BLOCK_FALSE, UNBLOCKED]),
+                                min_size=3, max_size=3))
+    def first_channel(self, frozen: list[int]) -> None:
+        """Start with some holders frozen (payouts to them are deferred) and one channel."""
+        for h, mode in enumerate(frozen):
+            if mode != UNBLOCKED:
+                self.block(h, mode)
         self.open_channel(0, 20, [0])
 
+    @precondition(lambda self: self.live() < MAX_LIVE)
     @rule(who=st.integers(0, 1), credits=st.integers(0, 30),
           delegates=st.lists(st.integers(0, 1), max_size=2, unique=True))
     def open_channel(self, who: int, credits: int, delegates: list[int]) -> None:
@@ -168,7 +237,7 @@ class PaymentMachine(RuleBasedStateMachine):
             expect = OK
         self.approve(customer, amount)
         out = self.send(customer, f.open(a.machine.address, amount, signers))
-        expect.check(out, "open")
+        self.check(expect, out, "open")
         if out.ok:
             cid = bytes(only_event(self.p.payments, "ChannelOpened", out.receipt)["channelId"])
             assert cid not in self.channels, "a channel id was reused"
@@ -178,9 +247,9 @@ class PaymentMachine(RuleBasedStateMachine):
             self.deposited[customer.address] += amount
 
     @precondition(lambda self: self.order)
-    @rule(i=st.integers(0, 7), credits=st.integers(0, 20), by_customer=st.booleans())
+    @rule(i=CHANNEL, credits=st.integers(0, 20), by_customer=st.booleans())
     def top_up(self, i: int, credits: int, by_customer: bool) -> None:
-        cid, ch = self.pick(i)
+        cid, ch = self.pick(i, prefer=(OPEN,))
         who = self._account(ch.customer) if by_customer else self.p.actors.stranger
         amount = credits * CREDIT
         if not by_customer:
@@ -194,13 +263,20 @@ class PaymentMachine(RuleBasedStateMachine):
         if by_customer:
             self.approve(who, amount)
         out = self.send(who, self.p.payments.functions.topUp(cid, amount))
-        expect.check(out, "topUp")
+        self.check(expect, out, "topUp")
         if out.ok:
             ch.deposit += amount
             self.deposited[ch.customer] += amount
 
     @precondition(lambda self: self.order)
-    @rule(i=st.integers(0, 7), delta=st.integers(-1, 25), step=st.integers(-1, 3),
+    @rule(i=CHANNEL, credits=st.integers(1, 6), d=st.integers(-1, 1))
+    def redeem_next(self, i: int, credits: int, d: int) -> None:
+        """The machine's everyday redeem: the next receipt, by the customer or a phone."""
+        signer = "customer" if d < 0 else f"delegate{d}"
+        self.redeem(i, credits, 1, signer, True)
+
+    @precondition(lambda self: self.order)
+    @rule(i=CHANNEL, delta=st.integers(-1, 25), step=st.sampled_from(STEPS),
           signer=st.sampled_from(SIGNERS), by_machine=st.booleans())
     def redeem(self, i: int, delta: int, step: int, signer: str, by_machine: bool) -> None:
         a = self.p.actors
@@ -234,15 +310,17 @@ class PaymentMachine(RuleBasedStateMachine):
             expect = Expect("UnauthorizedSigner", (cid, key.address))
         who = a.machine if by_machine else a.stranger
         out = self.send(who, self.p.payments.functions.redeem(cid, cumulative, sequence, sig))
-        expect.check(out, f"redeem({cumulative}, {sequence}, {signer})")
+        self.check(expect, out, f"redeem({cumulative}, {sequence}, {signer})")
         if out.ok:
             self.pay(a.payee.address, cumulative - ch.redeemed)
             ch.redeemed, ch.sequence = cumulative, sequence
 
     @precondition(lambda self: self.order)
-    @rule(i=st.integers(0, 7), by_customer=st.booleans())
+    @rule(i=CHANNEL, by_customer=st.booleans())
     def request_close(self, i: int, by_customer: bool) -> None:
-        cid, ch = self.pick(i)
+        self._request_close(*self.pick(i, prefer=(OPEN,)), by_customer)
+
+    def _request_close(self, cid: bytes, ch: Model, by_customer: bool) -> None:
         who = self._account(ch.customer) if by_customer else self.p.actors.machine
         if not by_customer:
             expect = Expect("NotCustomer", (cid, who.address))
@@ -253,14 +331,29 @@ class PaymentMachine(RuleBasedStateMachine):
         else:
             expect = OK
         out = self.send(who, self.p.payments.functions.requestClose(cid))
-        expect.check(out, "requestClose")
+        self.check(expect, out, "requestClose")
         if out.ok:
             ch.status, ch.deadline = CLOSING, self.now + self.p.challenge_period
 
     @precondition(lambda self: self.order)
-    @rule(i=st.integers(0, 7))
-    def settle(self, i: int) -> None:
+    @rule(i=CHANNEL, how=st.sampled_from(["settle", "cooperative"]),
+          timing=st.sampled_from(TIMINGS))
+    def close(self, i: int, how: str, timing: str) -> None:
+        """Settle (anyone) or close cooperatively (the machine), right away or waiting for
+        the closing channel's deadline: its last second, or the first second after it. To
+        settle an open channel its customer first requests the close."""
         cid, ch = self.pick(i)
+        if how == "settle" and ch.status == OPEN:
+            self._request_close(cid, ch, by_customer=True)
+        if ch.status == CLOSING and timing != "now":
+            last = ch.deadline if timing == "after deadline" else ch.deadline - 1
+            self.now = max(self.now, last)  # the next block is stamped now + 1
+        if how == "cooperative":
+            self.cooperative_close(cid, ch)
+        else:
+            self.settle(cid, ch)
+
+    def settle(self, cid: bytes, ch: Model) -> None:
         now = self.now + 1
         if ch.status != CLOSING:
             expect = Expect("ChannelNotOpen", (cid, ch.status))
@@ -269,14 +362,11 @@ class PaymentMachine(RuleBasedStateMachine):
         else:
             expect = OK
         out = self.send(self.p.actors.stranger, self.p.payments.functions.settle(cid))
-        expect.check(out, "settle")
+        self.check(expect, out, "settle")
         if out.ok:
             self._settled(ch)
 
-    @precondition(lambda self: self.order)
-    @rule(i=st.integers(0, 7))
-    def cooperative_close(self, i: int) -> None:
-        cid, ch = self.pick(i)
+    def cooperative_close(self, cid: bytes, ch: Model) -> None:
         now = self.now + 1
         if ch.status not in (OPEN, CLOSING):
             expect = Expect("ChannelNotOpen", (cid, ch.status))
@@ -286,7 +376,7 @@ class PaymentMachine(RuleBasedStateMachine):
             expect = OK
         out = self.send(self.p.actors.machine, self.p.payments.functions.cooperativeClose(
             cid, ch.redeemed, ch.sequence, b""))
-        expect.check(out, "cooperativeClose")
+        self.check(expect, out, "cooperativeClose")
         if out.ok:
             self._settled(ch)
 
@@ -301,9 +391,9 @@ class PaymentMachine(RuleBasedStateMachine):
         self.now += seconds  # the next transaction's block is stamped after the jump
 
     @precondition(lambda self: self.order)
-    @rule(i=st.integers(0, 7), d=st.integers(0, 1), by_customer=st.booleans())
+    @rule(i=CHANNEL, d=st.integers(0, 1), by_customer=st.booleans())
     def authorise(self, i: int, d: int, by_customer: bool) -> None:
-        cid, ch = self.pick(i)
+        cid, ch = self.pick(i, prefer=(OPEN,))
         signer = self.delegates[d].address
         who = self._account(ch.customer) if by_customer else self.delegates[d]
         if not by_customer:
@@ -313,19 +403,19 @@ class PaymentMachine(RuleBasedStateMachine):
         else:
             expect = OK
         out = self.send(who, self.p.payments.functions.authorizeSigner(cid, signer))
-        expect.check(out, "authorizeSigner")
+        self.check(expect, out, "authorizeSigner")
         if out.ok:
             ch.delegates[signer] = FOREVER
 
     @precondition(lambda self: self.order)
-    @rule(i=st.integers(0, 7), d=st.integers(0, 1), by_customer=st.booleans())
+    @rule(i=CHANNEL, d=st.integers(0, 1), by_customer=st.booleans())
     def revoke(self, i: int, d: int, by_customer: bool) -> None:
         cid, ch = self.pick(i)
         signer = self.delegates[d].address
         who = self._account(ch.customer) if by_customer else self.delegates[d]
         expect = OK if by_customer else Expect("NotCustomer", (cid, who.address))
         out = self.send(who, self.p.payments.functions.revokeSigner(cid, signer))
-        expect.check(out, "revokeSigner")
+        self.check(expect, out, "revokeSigner")
         if out.ok and signer in ch.delegates:
             ch.delegates[signer] = min(ch.delegates[signer], self.now + self.p.challenge_period)
 
@@ -339,16 +429,23 @@ class PaymentMachine(RuleBasedStateMachine):
         assert out.ok, out
         self.roles[key] = not self.roles[key]
 
-    @rule(h=st.integers(0, 2), mode=st.sampled_from([UNBLOCKED, BLOCK_REVERT, BLOCK_FALSE]))
+    @rule(h=st.integers(0, 2), mode=st.sampled_from([BLOCK_REVERT, BLOCK_FALSE, UNBLOCKED]))
     def block(self, h: int, mode: int) -> None:
         holder = self.holders[h]
         out = self.send(self.p.actors.stranger, self.p.token.functions.setBlocked(holder, mode))
         assert out.ok, out
         self.blocked[holder] = mode
 
-    @rule(h=st.integers(0, 2))
-    def withdraw(self, h: int) -> None:
+    @rule(h=st.integers(0, 2), release=st.booleans())
+    def withdraw(self, h: int, release: bool) -> None:
+        """A holder that is owed (else holder ``h``) withdraws what was deferred, after its
+        account is released or while it is still frozen."""
+        owed_most = max(range(len(self.holders)), key=lambda k: self.withdrawable[self.holders[k]])
+        if self.withdrawable[self.holders[owed_most]]:
+            h = owed_most
         holder = self.holders[h]
+        if release:
+            self.block(h, UNBLOCKED)
         owed = self.withdrawable[holder]
         if owed == 0:
             expect = Expect("NothingToWithdraw", (holder,))
@@ -359,7 +456,7 @@ class PaymentMachine(RuleBasedStateMachine):
         else:
             expect = OK
         out = self.send(self._account(holder), self.p.payments.functions.withdraw())
-        expect.check(out, "withdraw")
+        self.check(expect, out, "withdraw")
         if out.ok:
             self.withdrawable[holder] = 0
 
@@ -369,6 +466,11 @@ class PaymentMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------- invariants
     @invariant()
+    def holds(self) -> None:
+        self.chain_agrees_with_the_model_and_never_goes_backwards()
+        self.funds_are_conserved()
+        self.consistent = True
+
     def chain_agrees_with_the_model_and_never_goes_backwards(self) -> None:
         for cid, ch in self.channels.items():
             st_ = channel_state(self.p, cid)
@@ -383,7 +485,6 @@ class PaymentMachine(RuleBasedStateMachine):
                 assert st_.deposit >= before.deposit
             self.seen[cid] = st_
 
-    @invariant()
     def funds_are_conserved(self) -> None:
         p = self.p
         a = p.actors
@@ -408,6 +509,15 @@ class PaymentMachine(RuleBasedStateMachine):
         assert sum(self.deposited.values()) == paid + refunded + locked + withdrawable
 
 
+# Outcomes the run must have reached at least once, or it proved little.
+MUST_SEE = ("open: ok", "topUp: ok", "redeem: ok", "redeem: UnauthorizedSigner",
+            "requestClose: ok", "settle: ok", "settle: ChallengePeriodActive",
+            "cooperativeClose: ok", "deferred", "withdraw: ok")
+
+
 def test_payment_channels_keep_their_invariants(stateful_platform: Platform):
     PaymentMachine.platform = stateful_platform
+    PaymentMachine.outcomes = Counter()
     run_state_machine_as_test(PaymentMachine, settings=SETTINGS)
+    missing = [k for k in MUST_SEE if not PaymentMachine.outcomes[k]]
+    assert not missing, f"the run never reached {missing}: {dict(PaymentMachine.outcomes)}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from rig.platform import Platform
 from rig.platform.channels import ChannelState, channel_state, signed
 from rig.platform.deploy import CREDIT, Role
@@ -17,6 +19,9 @@ from tests.contracts.support import (
     only_event,
     reverts,
 )
+
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
 
 ZERO = "0x" + "00" * 20
 ACTIVE, TERMINATED = 1, 2

@@ -17,6 +17,9 @@ from rig.platform.deploy import CREDIT, Role
 from rig.platform.rental import Rental, RentalTerms, start_rental
 from tests.contracts.support import only_event, reverts
 
+# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
+pytestmark = pytest.mark.anvil_only
+
 MINTER = keccak(text="MINTER_ROLE")
 
 
