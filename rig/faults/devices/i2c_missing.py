@@ -1,0 +1,33 @@
+"""i2c.missing — a chip is absent from the bus (ENXIO), optionally from the next boot on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emulators.sensors import DeviceFault
+from rig.faults.context import FaultContext
+from rig.faults.devices.sensor_fault import SensorFault
+from rig.faults.registry import register
+
+
+@register
+@dataclass
+class I2cMissing(SensorFault):
+    kind = "i2c.missing"
+    family = "i2c"
+    description = ("`device` is absent from the bus; with `at_boot` the Pi is power-cycled "
+                   "so the firmware boots without it")
+    device_fault = DeviceFault.MISSING
+    at_boot: bool = False
+
+    def fire(self, ctx: FaultContext) -> None:
+        m = ctx.machine
+        if not self.at_boot:
+            super().fire(ctx)
+            return
+        if m.pi.powered:
+            m.power_cut()
+        super().fire(ctx)
+        m.power_on()
+        ctx.timeline.record(m, self.kind, "booted", self.params(),
+                            note=f"the firmware booted with {self.device} missing")

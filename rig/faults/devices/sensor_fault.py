@@ -1,0 +1,35 @@
+"""Common ground of the I2C faults: which chip of the sensor board, and its fault switch.
+
+The sensor emulators keep a set of active faults per chip (``inject``/``heal``); a fault
+kind here is one member of that set on one chip, so heal clears exactly what fire set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from emulators.sensors import DeviceFault, I2CDevice
+from rig.faults.base import Fault
+from rig.faults.context import FaultContext
+
+DEVICES = ("tmp102", "ina219", "status_mcu")
+
+
+@dataclass
+class SensorFault(Fault):
+    device_fault: ClassVar[DeviceFault]
+    device: str = "tmp102"
+
+    def __post_init__(self) -> None:
+        self.require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}; "
+                                             f"got {self.device!r}")
+
+    def chip(self, ctx: FaultContext) -> I2CDevice:
+        return getattr(ctx.machine.sensors, self.device)
+
+    def fire(self, ctx: FaultContext) -> None:
+        self.chip(ctx).inject(self.device_fault)
+
+    def heal(self, ctx: FaultContext) -> None:
+        self.chip(ctx).heal(self.device_fault)
