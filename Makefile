@@ -9,13 +9,15 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test rig lint gas slither bench deps clean distclean help
+.PHONY: test rig demo lint gas slither bench crash mutants nightly deps clean distclean help
 
 help:
 	@echo "make test     install pinned dependencies, lint, run the test suite"
-	@echo "make rig      run the rig's main job on the emulated default profile"
+	@echo "make rig      the scenario suite on the emulated default, HTML report in reports/"
+	@echo "make demo     one rental's happy path through the firmware, with its ledger"
 	@echo "make gas      write bench/results/gas.json"
 	@echo "make bench    write bench/results/tap_to_serve.json (tap-to-serve vs ERC-20 latency)"
+	@echo "make crash    crash-state exploration of the store: bench/results/crash_states.json"
 	@echo "make slither  static analysis of contracts/ (own virtualenv)"
 
 deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium
@@ -45,6 +47,9 @@ test: deps lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 rig: deps
+	$(VENV)/bin/rig run --report reports $(RIG_ARGS)
+
+demo: deps
 	$(VENV)/bin/rig demo $(RIG_ARGS)
 
 gas: deps
@@ -52,6 +57,10 @@ gas: deps
 
 bench: deps
 	$(PY) -m bench.tap_to_serve
+
+crash: deps
+	$(PY) -m bench.crash_states
+	$(PY) -m bench.crash_states --defect no_fsync
 
 slither: deps
 	bash tools/slither.sh

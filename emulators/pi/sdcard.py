@@ -15,12 +15,17 @@ import json
 import os
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import apsw
 
 BASE_VFS = "unix"
+
+# (file name or None for SQLite's nameless temp files, "write" | "truncate" | "sync",
+#  offset for a write / new size for a truncate / 0 for a sync, the bytes written or b"")
+Recorder = Callable[[str | None, str, int, bytes], None]
 
 
 @dataclass
@@ -80,6 +85,11 @@ class VolatileFile(apsw.VFSFile):
         super().__init__(BASE_VFS, name, flags)
         self.card = card
         self.pending = _Pending()
+        self.filename = name.filename() if isinstance(name, apsw.URIFilename) else name
+
+    def _record(self, op: str, arg: int, data: bytes) -> None:
+        if self.card.recorder is not None:
+            self.card.recorder(self.filename, op, arg, data)
 
     def _logical_size(self) -> int:
         size = super().xFileSize()
@@ -119,11 +129,14 @@ class VolatileFile(apsw.VFSFile):
             if quota is not None and offset + len(data) > max(quota, self._logical_size()):
                 raise apsw.FullError(f"SD card full: quota {quota} bytes")
             self.card.stats.writes += 1
-            self.pending.ops.append(("write", offset, bytes(data)))
+            data = bytes(data)
+            self.pending.ops.append(("write", offset, data))
+            self._record("write", offset, data)
 
     def xTruncate(self, size: int) -> None:
         with self.card.lock:
             self.pending.ops.append(("truncate", size, b""))
+            self._record("truncate", size, b"")
 
     def xSync(self, flags: int) -> None:
         with self.card.lock:
@@ -133,6 +146,7 @@ class VolatileFile(apsw.VFSFile):
             if faults.cut_at is not None and self.card.stats.syncs >= faults.cut_at:
                 self._power_cut(torn=faults.torn)
             self._flush()
+            self._record("sync", 0, b"")
             if self.card.real_fsync:
                 super().xSync(flags)
 
@@ -161,11 +175,15 @@ class VolatileFile(apsw.VFSFile):
 
 
 class VolatileCard(apsw.VFS):
-    """The VFS; ``real_fsync`` also fsyncs the host file (slower, not needed for SIGKILL)."""
+    """The VFS; ``real_fsync`` also fsyncs the host file (slower, not needed for SIGKILL).
+
+    ``recorder``, when set, is told every write, truncate and completed sync in the order
+    SQLite issues them (crash-state exploration replays them); unset, it costs nothing."""
 
     def __init__(self, name: str = "volatile-sd", real_fsync: bool = False,
                  control: Path | None = None):
         self.lock = threading.RLock()
+        self.recorder: Recorder | None = None
         self.stats = CardStats()
         self.faults = CardFaults(control)
         self.real_fsync = real_fsync
