@@ -7,6 +7,7 @@ anvil outlives the Python process that started it.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -18,8 +19,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from rig.chain.errors import AnvilNotInstalled, AnvilStartError
+from rig.chain.errors import AnvilNotInstalled, AnvilStartError, ChainError
 from rig.proc import kill_group, spawn_owned
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,12 +175,60 @@ class Anvil:
         if self._proc is not None:
             kill_group(self._proc)
 
-    def restart(self) -> Anvil:
-        """Stop and start again on the same port (state kept when ``options.state`` is set)."""
-        port = self.port
-        self.stop()
-        self.log_path.write_bytes(b"")  # type: ignore[union-attr]
-        return self._launch(self.options.argv(port))
+    def restart(self, keep_state: bool = True, down_seconds: float = 0.0) -> Anvil:
+        """Stop the node and start it again on the same port, after ``down_seconds``.
+
+        With ``keep_state`` the chain comes back as it was: blocks, receipts, logs, balances
+        and nonces. With ``options.state`` anvil writes its state file itself on SIGTERM;
+        otherwise the state is dumped over RPC (``anvil_dumpState``, historical states
+        included) just before the stop and loaded with ``--load-state``. The time offset of
+        ``evm_increaseTime`` is not part of anvil's state and is put back explicitly, so chain
+        time never runs backwards. A node that is not running (killed) comes back from its
+        last dump, or from genesis if there is none. Without ``keep_state`` the node restarts
+        from genesis.
+
+        Call from the main thread: the new process dies with the thread that spawned it.
+        """
+        if not self.port or self.log_path is None:
+            raise ChainError("anvil was never started: restart() needs the port it ran on")
+        if down_seconds < 0:
+            raise ValueError(f"down_seconds must be >= 0, got {down_seconds}")
+        port, offset = self.port, 0
+        dump = self.log_path.with_suffix(".state.json")
+        if self.running():
+            if keep_state:
+                offset = int(self._rpc("evm_increaseTime", 0))
+                if self.options.state is None:
+                    state = self._rpc("anvil_dumpState", True)
+                    dump.write_bytes(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
+            self.stop()
+        argv = self.options.argv(port)
+        if not keep_state:
+            if self.options.state is not None:
+                self.options.state.unlink(missing_ok=True)
+            dump.unlink(missing_ok=True)
+        elif self.options.state is None and dump.exists():
+            argv += ["--load-state", str(dump)]
+        time.sleep(down_seconds)
+        self.log_path.write_bytes(b"")
+        self._launch(argv)
+        restored = int(self._rpc("evm_increaseTime", 0))
+        if offset > restored:
+            self._rpc("evm_increaseTime", offset - restored)
+        return self
+
+    def _rpc(self, method: str, *params: object) -> Any:
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                           "params": list(params)}).encode()
+        req = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                reply = json.loads(resp.read())
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
+            raise ChainError(f"anvil on port {self.port} did not answer {method}: {e}") from e
+        if "error" in reply:
+            raise ChainError(f"anvil on port {self.port} refused {method}: {reply['error']}")
+        return reply["result"]
 
     def __enter__(self) -> Anvil:
         return self.start() if not self.running() else self

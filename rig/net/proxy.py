@@ -1,93 +1,205 @@
-"""A TCP proxy between the firmware and the chain's JSON-RPC endpoint.
+"""A fault proxy between the firmware and the chain's JSON-RPC endpoint.
 
-It runs on its own asyncio loop in a thread so tests and the CLI can drive it from plain
-code. ``online = False`` is a blackhole (connections hang, nothing answers): the firmware
-sees exactly what a dead uplink looks like. Fault kinds plug in as ``Toxic`` objects.
+It runs on its own asyncio loop in a thread so tests, faults and the CLI drive it from plain
+code. Traffic passes through the toxics currently added (``add_toxic``), as in toxiproxy,
+but HTTP-aware: requests and responses are relayed as whole messages, so a toxic can drop
+exactly the response to ``eth_sendRawTransaction``. ``online = False`` is a blackhole
+(connections hang, nothing answers): what a dead uplink looks like from the firmware.
+
+On a bench the firmware runs on a real Pi: bind to an interface the Pi reaches
+(``bind_host="0.0.0.0"``) and give the address the Pi should use (``advertise_host``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import itertools
+import socket
 import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
-Pipe = Callable[[bytes, str], Awaitable[bytes | None]]
+from rig.net.link import Link
+from rig.net.stats import ProxyStats
+from rig.net.toxics import Toxic, make_toxic
+
+T = TypeVar("T")
+OFFLINE = "offline"
+_WILDCARD = ("0.0.0.0", "::", "")
+_CALL_TIMEOUT = 10.0
 
 
-@dataclass
+class ProxyError(RuntimeError):
+    """The proxy could not do what was asked; the message says what and why."""
+
+
 class RpcProxy:
-    upstream_host: str
-    upstream_port: int
-    online: bool = True
-    port: int = 0
-    toxics: list[Pipe] = field(default_factory=list)
-    connections: int = 0
+    def __init__(self, upstream_host: str, upstream_port: int, *, bind_host: str = "127.0.0.1",
+                 port: int = 0, advertise_host: str | None = None):
+        self.upstream_host, self.upstream_port = upstream_host, upstream_port
+        self.bind_host, self.port, self.advertise_host = bind_host, port, advertise_host
+        self.stats = ProxyStats()
+        self.connections = 0
+        self._toxics: list[Toxic] = []
+        self._links: set[Link] = set()
+        self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
 
+    def __repr__(self) -> str:
+        names = [t.name for t in self._toxics]
+        return (f"RpcProxy({self.url if self.port else 'not started'} → "
+                f"{self.upstream_host}:{self.upstream_port}, toxics={names})")
+
+    # ------------------------------------------------------------------ lifecycle
     def start(self) -> RpcProxy:
-        ready = threading.Event()
+        if self._thread is not None:
+            raise ProxyError("the RPC proxy is already started")
         self._loop = asyncio.new_event_loop()
-
-        async def main() -> None:
-            self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-            self.port = self._server.sockets[0].getsockname()[1]
-            ready.set()
-            async with self._server:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._server.serve_forever()
-
-        self._thread = threading.Thread(target=lambda: self._loop.run_until_complete(main()),
-                                        name="rpc-proxy", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="rpc-proxy",
+                                        daemon=True)
         self._thread.start()
-        if not ready.wait(5):
-            raise RuntimeError("the RPC proxy did not start")
+        try:
+            self._call(self._serve())
+        except OSError as e:
+            self.stop()
+            raise ProxyError(f"the RPC proxy cannot listen on {self.bind_host}:{self.port}: "
+                             f"{e}") from e
         return self
+
+    async def _serve(self) -> None:
+        self._server = await asyncio.start_server(self._accept, self.bind_host, self.port,
+                                                  reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        """Close the listener and every link; idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or loop.is_closed():
+            return
+        with contextlib.suppress(Exception):
+            self._call(self._shutdown())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        if not thread.is_alive():
+            loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        tasks = [link.task for link in self._links if link.task is not None]
+        for link in list(self._links):
+            link.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = self.advertise_host or self.bind_host
+        if host in _WILDCARD:
+            host = socket.getfqdn()
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
-    def stop(self) -> None:
-        def close() -> None:
-            self._server.close()
-            for task in asyncio.all_tasks(self._loop):
-                task.cancel()
+    # ------------------------------------------------------------------ toxics
+    @property
+    def toxics(self) -> tuple[Toxic, ...]:
+        return tuple(self._toxics)
 
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(close)
-        self._thread.join(5)
+    def add_toxic(self, toxic: Toxic, duration: float | None = None) -> Toxic:
+        """Put ``toxic`` on the link now (open links included); with ``duration`` it comes
+        off by itself after that many seconds."""
+        if duration is not None and duration <= 0:
+            raise ProxyError(f"duration must be > 0 seconds, got {duration}")
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if any(t is toxic for t in self._toxics):
+            raise ProxyError(f"toxic {toxic.name!r} is already on the proxy")
+
+        async def add() -> None:
+            self._toxics.append(toxic)
+            for link in list(self._links):
+                toxic.on_link(link)
+            if duration is not None:
+                asyncio.get_running_loop().call_later(duration, self._discard, toxic)
+
+        self._call(add())
+        return toxic
+
+    def add(self, kind: str, **params: Any) -> Toxic:
+        """``add_toxic(make_toxic(kind, **params))``; ``rng=`` and ``duration=`` pass through."""
+        duration = params.pop("duration", None)
+        return self.add_toxic(make_toxic(kind, **params), duration)
+
+    def remove_toxic(self, toxic: Toxic | str) -> int:
+        """Take off this toxic (or every toxic of that name); returns how many came off."""
+
+        async def remove() -> int:
+            gone = [t for t in self._toxics
+                    if t is toxic or (isinstance(toxic, str) and t.name == toxic)]
+            for t in gone:
+                self._discard(t)
+            return len(gone)
+
+        return self._call(remove())
+
+    def clear_toxics(self) -> None:
+        async def clear() -> None:
+            self._toxics.clear()
+
+        self._call(clear())
+
+    def _current_toxics(self) -> tuple[Toxic, ...]:
+        return tuple(self._toxics)
+
+    def _discard(self, toxic: Toxic) -> None:
+        self._toxics[:] = [t for t in self._toxics if t is not toxic]
+
+    @property
+    def online(self) -> bool:
+        return not any(t.name == OFFLINE for t in self._toxics)
+
+    @online.setter
+    def online(self, online: bool) -> None:
+        if online:
+            self.remove_toxic(OFFLINE)
+        elif self.online:
+            self.add("blackhole", name=OFFLINE)
+
+    @property
+    def active_links(self) -> int:
+        return len(self._links)
+
+    # ------------------------------------------------------------------ plumbing
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        link = Link(next(self._ids), (reader, writer), (self.upstream_host, self.upstream_port),
+                    self._current_toxics, self.stats)
+        self._links.add(link)
         try:
-            while not self.online:  # blackhole: accept, then never answer
-                await asyncio.sleep(0.05)
-                if reader.at_eof():
-                    return
-            up_r, up_w = await asyncio.open_connection(self.upstream_host, self.upstream_port)
-        except OSError:
-            writer.close()
-            return
-        await asyncio.gather(self._pump(reader, up_w, "up"), self._pump(up_r, writer, "down"),
-                             return_exceptions=True)
-        for w in (writer, up_w):
-            with contextlib.suppress(Exception):
-                w.close()
+            await link.run()
+        except asyncio.CancelledError:
+            pass  # stop(): the connection task ends quietly, its link already closed
+        finally:
+            self._links.discard(link)
 
-    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter,
-                    direction: str) -> None:
-        while True:
-            data = await src.read(65536)
-            if not data:
-                with contextlib.suppress(Exception):
-                    dst.write_eof()
-                return
-            while not self.online:
-                await asyncio.sleep(0.05)
-            for toxic in self.toxics:
-                data = await toxic(data, direction)
-                if data is None:
-                    return
-            dst.write(data)
-            await dst.drain()
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the proxy's loop and wait for its result (from any other thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            coro.close()
+            raise ProxyError("the RPC proxy is not running: call start() first")
+        if self._thread is threading.current_thread():
+            coro.close()
+            raise ProxyError("RpcProxy methods are for other threads, not the proxy's loop")
+        future = asyncio.run_coroutine_threadsafe(coro, loop)
+        try:
+            return future.result(_CALL_TIMEOUT)
+        except concurrent.futures.TimeoutError as e:
+            future.cancel()
+            raise ProxyError(f"the RPC proxy's loop did not answer within {_CALL_TIMEOUT}s")\
+                from e

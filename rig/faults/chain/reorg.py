@@ -1,0 +1,42 @@
+"""chain.reorg — the last `depth` blocks are replaced by empty ones: their transactions vanish.
+
+anvil's reorg does not return the dropped transactions to the pool; only their senders can
+bring them back, by broadcasting the same signed bytes again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rig.faults.base import Fault
+from rig.faults.context import FaultContext
+from rig.faults.registry import register
+
+
+@register
+@dataclass
+class ChainReorg(Fault):
+    kind = "chain.reorg"
+    family = "chain"
+    description = ("replace the last `depth` blocks with empty ones; their transactions are "
+                   "gone until someone re-broadcasts them")
+    depth: int = 1
+
+    def __post_init__(self) -> None:
+        self.require(self.depth >= 1, f"depth must be >= 1, got {self.depth}")
+        self.dropped: list[str] = []   # hashes of the transactions the last fire removed
+
+    def fire(self, ctx: FaultContext) -> None:
+        chain = ctx.chain
+        tip = chain.block_number
+        self.require(self.depth <= tip,
+                     f"depth {self.depth} reaches below genesis (the chain is at block {tip})")
+        dropped = []
+        for number in range(tip - self.depth + 1, tip + 1):
+            block = chain.rpc("eth_getBlockByNumber", hex(number), True)
+            dropped += [f"{tx['hash']} (from {tx['from']}, block {number})"
+                        for tx in block["transactions"]]
+        chain.reorg(self.depth)
+        self.dropped = [d.split(" ", 1)[0] for d in dropped]
+        ctx.timeline.record(ctx.machine, self.kind, "dropped", self.params(),
+                            note="; ".join(dropped) or "no transactions in the dropped blocks")

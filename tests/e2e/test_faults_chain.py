@@ -1,0 +1,267 @@
+"""Chain faults against a real machine: firmware process, anvil, the platform's contracts.
+
+Each kind is fired through the fault catalog while the machine has something at stake (a
+redeem in flight or due), its effect observed on the firmware and the chain, and healing
+shown to end in a reconciled state: the receipt redeemed exactly once, by the bytes the
+firmware signed first, with no nonce gap. Faults that change node settings the snapshot
+revert does not restore (chain id, gas limit, base fee, automine) heal in ``finally``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+
+from rig.chain.anvil import Anvil
+from rig.chain.node import Chain
+from rig.faults import FaultContext, FaultError, Timeline, make_fault
+from rig.faults.base import Fault
+from rig.harness.assemble import build_machine
+from rig.harness.machine_rig import MachineRig
+from rig.platform import deploy_platform
+from rig.platform.channels import channel_state
+
+
+def _ctx(m: MachineRig) -> FaultContext:
+    return FaultContext(m, random.Random(m.seed), Timeline())
+
+
+@contextlib.contextmanager
+def _active(fault: Fault, ctx: FaultContext) -> Iterator[Fault]:
+    fault.fire(ctx)
+    try:
+        yield fault
+    finally:
+        fault.heal(ctx)
+
+
+def _idle(m: MachineRig) -> dict:
+    m.power_on()
+    return m.wait_until(lambda s: s["online"] and s["checked_in"] and not s["open_tx"],
+                        what="online, checked in and idle")
+
+
+def _redeems(s: dict) -> list[dict]:
+    return [t for t in s["outbox"] if t["kind"] == "redeem"]
+
+
+def _settled(m: MachineRig, cumulative: int, timeout: float = 30.0) -> dict:
+    m.control.request("redeem")
+    return m.wait_until(lambda s: s["view"]["redeemed"] == cumulative and not s["open_tx"],
+                        timeout=timeout, what=f"redeemed {cumulative} and idle")
+
+
+def _synced_rounds(m: MachineRig, n: int) -> None:
+    """Let the firmware finish ``n`` more sync rounds (no block mined meanwhile)."""
+    for _ in range(n):
+        m.wait_synced()
+
+
+def _machine_txs(m: MachineRig, since_block: int) -> list[dict]:
+    me = m.platform.actors.machine.address.lower()
+    out = []
+    for n in range(since_block + 1, m.chain.block_number + 1):
+        block = m.chain.rpc("eth_getBlockByNumber", hex(n), True)
+        out += [tx for tx in block["transactions"] if tx["from"].lower() == me]
+    return out
+
+
+def _redeem_hashes(m: MachineRig, since_block: int) -> list[str]:
+    """The machine's redeem transactions in the canonical chain; asserts no nonce gap."""
+    selector = "0x" + keccak(text=m.platform.payments.functions.redeem.signature)[:4].hex()
+    txs = _machine_txs(m, since_block)
+    first = m.chain.w3.eth.get_transaction_count(m.platform.actors.machine.address,
+                                                 since_block)
+    nonces = [int(tx["nonce"], 16) for tx in txs]
+    assert nonces == list(range(first, first + len(nonces))), f"nonce gap: {nonces}"
+    return [tx["hash"] for tx in txs if tx["input"].startswith(selector)]
+
+
+def _tap(m: MachineRig, product: int = 1) -> int:
+    out = m.tap(m.phones[0], product=product)
+    assert out.verdict == "served", out
+    return m.status()["latest"]["cumulative"]
+
+
+# ---------------------------------------------------------------------- parameters
+@pytest.mark.parametrize(("kind", "params", "message"), [
+    ("chain.node_restart", {"down_seconds": -1}, "down_seconds must be >= 0"),
+    ("chain.reorg", {"depth": 0}, "depth must be >= 1"),
+    ("chain.drop_tx", {"which": "oldest"}, "which must be one of redeem, any"),
+    ("chain.drop_tx", {"wait_seconds": 0}, "wait_seconds must be > 0"),
+    ("chain.time_warp", {"seconds": 0}, "seconds must be >= 1"),
+    ("chain.time_warp", {"seconds": 1.5}, "parameter 'seconds' must be int"),
+    ("chain.gas_spike", {"factor": 1}, "factor must be > 1"),
+    ("chain.gas_limit_squeeze", {"gas_limit": 20_999}, "gas_limit must be >= 21000"),
+    ("chain.id_mismatch", {"chain_id": 0}, "chain_id must be >= 1"),
+    ("chain.reorg", {"blocks": 2}, r"unknown parameter\(s\) \['blocks'\]"),
+])
+def test_bad_parameters_are_refused_with_the_reason(kind, params, message):
+    with pytest.raises(FaultError, match=f"{kind}: {message}"):
+        make_fault(kind, params)
+
+
+# ---------------------------------------------------------------------- against the machine
+def test_time_warp_runs_out_the_redeem_interval(machine_factory):
+    m = machine_factory(redeem_interval=3600)
+    _idle(m)
+    cumulative = _tap(m)
+    _synced_rounds(m, 3)
+    s = m.status()
+    assert s["view"]["redeemed"] == 0 and _redeems(s) == []  # the hour has not run out
+    before = m.chain.timestamp()
+    make_fault("chain.time_warp", {"seconds": 3600}).fire(_ctx(m))
+    assert m.chain.timestamp() >= before + 3600
+    s = m.wait_until(lambda s: s["view"]["redeemed"] == cumulative and not s["open_tx"],
+                     what="redeemed once the interval ran out")   # no request needed
+    assert [t["meta"]["sequence"] for t in _redeems(s)] == [1]
+
+
+def test_gas_spike_holds_the_redeem_until_the_fee_comes_back(machine_factory):
+    m = machine_factory()
+    _idle(m)
+    start = m.chain.block_number
+    base = m.chain.w3.eth.get_block("latest")["baseFeePerGas"]
+    factor = max(10.0, 2 * (3 * base + 10**9) / base)  # above the firmware's fee headroom
+    ctx = _ctx(m)
+    with _active(make_fault("chain.gas_spike", {"factor": factor}), ctx):
+        cumulative = _tap(m)
+        m.control.request("redeem")
+        m.wait_until(lambda s: _redeems(s), mine=False, what="redeem signed")
+        _synced_rounds(m, 3)
+        (redeem,) = _redeems(m.status())
+        assert redeem["state"] == "signed"                 # refused by the node, kept
+        assert m.chain.pending_hashes() == set() and _machine_txs(m, start) == []
+    s = _settled(m, cumulative)
+    assert [t["hash"] for t in _redeems(s)] == [redeem["hash"]]   # the same bytes
+    assert _redeem_hashes(m, start) == [redeem["hash"]]
+
+
+def test_gas_limit_squeeze_holds_the_redeem_until_healed(machine_factory):
+    m = machine_factory()
+    _idle(m)
+    start = m.chain.block_number
+    fault = make_fault("chain.gas_limit_squeeze", {"gas_limit": 100_000})
+    with _active(fault, _ctx(m)):
+        cumulative = _tap(m)
+        m.control.request("redeem")
+        m.wait_until(lambda s: _redeems(s), mine=False, what="redeem signed")
+        _synced_rounds(m, 3)
+        (redeem,) = _redeems(m.status())
+        assert redeem["state"] == "signed"
+        assert int(m.chain.node_info()["environment"]["gasLimit"], 16) == 100_000
+    assert int(m.chain.node_info()["environment"]["gasLimit"], 16) == 30_000_000
+    _settled(m, cumulative)
+    assert _redeem_hashes(m, start) == [redeem["hash"]]
+
+
+def test_chain_id_mismatch_no_transaction_is_sent(machine_factory):
+    m = machine_factory()
+    _idle(m)
+    start = m.chain.block_number
+    own_id = m.chain.chain_id
+    proxy = m.proxy.stats
+    with _active(make_fault("chain.id_mismatch"), _ctx(m)):
+        assert m.chain.chain_id == own_id + 1
+        m.wait_until(lambda s: not s["online"], mine=False, what="firmware refuses the node")
+        sent = proxy.method_count("forwarded", "eth_sendRawTransaction")
+        cumulative = _tap(m)
+        m.control.request("redeem")
+        asked = proxy.method_count("forwarded", "eth_chainId")
+        m.wait_until(lambda s: proxy.method_count("forwarded", "eth_chainId") >= asked + 3,
+                     mine=False, what="three more rounds against the wrong chain")
+        assert proxy.method_count("forwarded", "eth_sendRawTransaction") == sent
+        assert _redeems(m.status()) == [] and _machine_txs(m, start) == []
+    assert m.chain.chain_id == own_id
+    _settled(m, cumulative)
+    assert len(_redeem_hashes(m, start)) == 1
+
+
+def test_reorg_drops_the_redeem_and_the_firmware_resends_it(machine_factory):
+    m = machine_factory(confirmations=3)
+    _idle(m)
+    start = m.chain.block_number
+    mark = m.control.mark()
+    cumulative = _tap(m)
+    m.control.request("redeem")
+    mined = m.control.wait_for("redeem-mined", after=mark)
+    m.mine()   # one block on top: still short of 3 confirmations
+    depth = m.chain.block_number - mined.data["block"] + 1
+    fault = make_fault("chain.reorg", {"depth": depth})
+    fault.fire(_ctx(m))
+    assert fault.dropped == [mined.data["hash"]]  # type: ignore[attr-defined]
+    again = m.control.wait_for("redeem-mined", after=mined.seq)  # noticed, re-sent
+    assert again.data["hash"] == mined.data["hash"] and again.data["block"] > mined.data["block"]
+    s = _settled(m, cumulative)
+    assert [t["hash"] for t in _redeems(s)] == [mined.data["hash"]]
+    assert _redeem_hashes(m, start) == [mined.data["hash"]]
+    assert channel_state(m.platform, m.rental.channel_id).redeemed == cumulative
+
+
+def test_drop_tx_the_firmware_resends_the_dropped_redeem(machine_factory):
+    m = machine_factory()
+    _idle(m)
+    start = m.chain.block_number
+    ctx = _ctx(m)
+    fault = make_fault("chain.drop_tx", {"which": "redeem", "wait_seconds": 20})
+    with _active(fault, ctx):
+        cumulative = _tap(m)
+        m.control.request("redeem")
+        m.wait_until(lambda s: any(e.action == "dropped" for e in ctx.timeline.entries),
+                     mine=False, what="the redeem dropped from the pool")
+        assert m.chain.automine()                          # mining is back on
+    (dropped,) = fault.dropped  # type: ignore[attr-defined]
+    s = _settled(m, cumulative)
+    assert [t["hash"] for t in _redeems(s)] == [dropped]   # re-sent: the same bytes, mined
+    assert _redeem_hashes(m, start) == [dropped]
+
+
+def test_node_restart_needs_a_node_the_rig_owns(machine_factory):
+    m = machine_factory()
+    with pytest.raises(FaultError, match="does not own the chain node"):
+        make_fault("chain.node_restart").fire(_ctx(m))
+
+
+@pytest.fixture
+def own_node(tmp_path: Path, artifacts) -> Iterator[tuple[Anvil, object]]:
+    """A node of this test's own: restarting the session's would end every other test."""
+    node = Anvil(log_path=tmp_path / "anvil.log").start()
+    try:
+        yield node, deploy_platform(Chain(node.url), artifacts=artifacts,
+                                    challenge_period=3600)
+    finally:
+        node.stop()
+
+
+@pytest.mark.anvil_only
+def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_node, tmp_path,
+                                                                      rng, request):
+    node, platform = own_node
+    m = build_machine(tmp_path / "machine", platform, rng,  # type: ignore[arg-type]
+                      request.config.getoption("--profile") or "emulated")
+    m.anvil = node
+    try:
+        _idle(m)
+        first = _tap(m)
+        _settled(m, first)
+        block = m.chain.block_number
+        assert threading.current_thread() is threading.main_thread()
+        make_fault("chain.node_restart", {"down_seconds": 0.5}).fire(_ctx(m))
+        assert node.running() and m.chain.block_number == block      # state kept
+        assert channel_state(m.platform, m.rental.channel_id).redeemed == first
+        broken = (m.proxy.stats.event_count("upstream-closed")
+                  + m.proxy.stats.event_count("upstream-unreachable")
+                  + m.proxy.stats.event_count("bad-message"))
+        assert broken > 0                                 # the firmware's links broke
+        second = _tap(m, product=2)
+        s = _settled(m, second)                           # and it carried on
+        assert [t["state"] for t in _redeems(s)] == ["confirmed", "confirmed"]
+        assert len(_redeem_hashes(m, 0)) == 2
+    finally:
+        m.close()
