@@ -75,6 +75,7 @@ class PaymentDesk:
         self.channel_id = bytes.fromhex(c.channel_id[2:])
         self.ref = ChannelRef(c.chain_id, c.payment_provider, self.channel_id)
         self._lock = threading.Lock()
+        self._verified: dict[bytes, str] = {}   # only the signature_not_bound_to_receipt defect
 
     # ------------------------------------------------------------------ one tap
     def serve(self, session: PhoneSession) -> TapResult:
@@ -135,7 +136,9 @@ class PaymentDesk:
         latest = self.store.latest_receipt()
         seq = (latest.sequence if latest else 0) + 1
         cumulative = (latest.cumulative if latest else 0) + charge
-        if cumulative > view.deposit and not self.cfg.defect("ignore_offline_bound"):
+        # Defect ``offline_bound_off_by_one`` compares what was spent *before* this purchase.
+        spent = cumulative - charge if self.cfg.defect("offline_bound_off_by_one") else cumulative
+        if spent > view.deposit and not self.cfg.defect("ignore_offline_bound"):
             raise PaymentError(f"deposit exhausted: {cumulative} would exceed the "
                                f"{view.deposit} last seen on-chain")
         request = SignRequest(self.ref, seq, cumulative, charge, product,
@@ -152,6 +155,10 @@ class PaymentDesk:
         return StoredReceipt(seq, cumulative, charge, signature, signer, None, "tap")
 
     def _verify(self, seq: int, cumulative: int, signature: bytes, view: ChannelView) -> str:
+        unbound = self.cfg.defect("signature_not_bound_to_receipt")
+        if unbound and signature in self._verified:
+            # Defect: a signature verified once passes again for any sequence and amount.
+            return self._verified[signature]
         digest = receipt_digest(self.domain, self.channel_id, cumulative, seq)
         try:
             signer = recover(digest, signature)
@@ -161,6 +168,8 @@ class PaymentDesk:
             raise PaymentError(f"bad receipt signature: {e}") from e
         if not view.authorised(signer) and not self.cfg.defect("skip_signature_check"):
             raise PaymentError(f"receipt signer {signer} is not authorised on the channel")
+        if unbound:
+            self._verified[signature] = signer
         return signer
 
     # ------------------------------------------------------------------ recovery
@@ -219,6 +228,8 @@ class PaymentDesk:
             return TapResult(Verdict.SERVED, "", phone, brew.brew_id, brew.sequence)
         if state in (BrewState.FAILED, BrewState.REJECTED, BrewState.UNKNOWN):
             self.store.set_brew_state(brew.brew_id, Stored.CREDITED)
+            if self.cfg.defect("credit_granted_twice"):
+                self.store.grant_extra_credit(brew.price, brew.brew_id)
             self.port.checkpoint("credit-granted", brew_id=brew.brew_id, value=brew.price,
                                  reason=reason or state.value)
             log("brew-failed", brew_id=brew.brew_id, reason=reason or state.value)
@@ -249,17 +260,19 @@ class PaymentDesk:
                            credit: int, phone: str) -> TapResult:
         """Defect ``brew_before_persist``: the coffee runs while the payment is volatile."""
         brew_id = self.store.peek_brew_id()
-        done = threading.Event()
+        done, acked = threading.Event(), threading.Event()
         outcome: list = []
 
         def run() -> None:
             try:
-                outcome.append(self.board.brew(brew_id, product))
+                outcome.append(self.board.brew(brew_id, product, on_ack=acked.set))
             except BrewBoardError as e:
                 outcome.append(e)
+            acked.set()
             done.set()
 
         threading.Thread(target=run, daemon=True).start()
+        acked.wait(self.cfg.brew_timeout)
         self.port.checkpoint("brew-started", brew_id=brew_id, product=product)
         brew = self.store.record_purchase(product, price, receipt, credit)
         self.port.checkpoint("receipt-persisted", brew_id=brew.brew_id,

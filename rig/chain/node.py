@@ -113,12 +113,29 @@ class Chain:
 
     @contextlib.contextmanager
     def isolated(self) -> Iterator[None]:
-        """Everything inside the block is undone on exit."""
+        """Everything inside the block is undone on exit.
+
+        A snapshot does not cover the node's own settings (block gas limit, automine, chain
+        id), so those are put back too: one test's squeeze must not starve the next."""
         snap = self.snapshot()
+        gas_limit = int(self.rpc("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
+        automine, chain_id = self.automine(), self.chain_id
         try:
             yield
         finally:
             self.anvil_rpc("evm_revert", snap)
+            self.set_next_base_fee(self._natural_next_base_fee())
+            self.set_block_gas_limit(gas_limit)
+            self.set_automine(automine)
+            if self.chain_id != chain_id:
+                self.set_chain_id(chain_id)
+
+    def _natural_next_base_fee(self) -> int:
+        """EIP-1559's next base fee from the latest block (a revert keeps anvil's override)."""
+        b = self.rpc("eth_getBlockByNumber", "latest", False)
+        base, used, limit = (int(b[k], 16) for k in ("baseFeePerGas", "gasUsed", "gasLimit"))
+        target = max(limit // 2, 1)
+        return max(base + base * (used - target) // target // 8, 1)
 
     # --- anvil: time and mining -----------------------------------------------------------
     def increase_time(self, seconds: int) -> int:

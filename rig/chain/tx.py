@@ -98,7 +98,7 @@ class Sender:
         w3 = self.chain.w3
         if nonce is None:
             nonce = w3.eth.get_transaction_count(account.address, "pending")
-        base = w3.eth.get_block("latest")["baseFeePerGas"]
+        base = w3.eth.get_block("pending")["baseFeePerGas"]  # the block it will land in
         tip = priority_fee if priority_fee is not None else 10**9
         tx: dict[str, Any] = {
             "from": account.address, "nonce": nonce, "value": value,

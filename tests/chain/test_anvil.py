@@ -199,7 +199,7 @@ def test_impersonate_sends_without_a_key(isolated_chain: Chain):
 
 def test_chain_id_and_gas_limit_and_base_fee(isolated_chain: Chain):
     c = isolated_chain
-    c.set_block_gas_limit(30_000)
+    c.set_block_gas_limit(30_000)  # the fixture puts the node's limit back afterwards
     c.mine()
     assert c.w3.eth.get_block("latest")["gasLimit"] == 30_000
     c.set_next_base_fee(50 * 10**9)
@@ -280,3 +280,13 @@ def test_fee_ordering_puts_the_higher_tip_first():
         c.mine()
         txs = c.w3.eth.get_block("latest")["transactions"]
         assert [t.to_0x_hex() for t in txs] == [high.to_0x_hex(), low.to_0x_hex()]
+
+
+def test_isolation_restores_the_node_settings_a_snapshot_does_not(chain: Chain):
+    limit = chain.w3.eth.get_block("latest")["gasLimit"]
+    with chain.isolated():
+        chain.set_block_gas_limit(50_000)
+        chain.set_automine(False)
+    assert chain.automine()
+    chain.mine()
+    assert chain.w3.eth.get_block("latest")["gasLimit"] == limit
