@@ -8,6 +8,7 @@ unless ``[test]`` is present.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
@@ -28,6 +29,11 @@ DEFECTS = (
     "resign_redeem",         # after a lost response, sign the redeem again with a new nonce
     "ignore_offline_bound",  # sell beyond the deposit last seen on-chain
     "ignore_close_request",  # do not hurry to redeem when the customer closes
+    "offline_bound_off_by_one",  # check the deposit before adding this purchase's charge
+    "credit_granted_twice",      # a failed brew's credit is granted a second time
+    "broadcast_before_persist",  # send a signed transaction before the outbox holds it
+    "final_at_first_inclusion",  # ignore the confirmation depth: a reorg goes unnoticed
+    "signature_not_bound_to_receipt",  # a signature verified once passes for any receipt
 )
 
 
@@ -80,10 +86,24 @@ def _get(table: dict, key: str, kind: type | tuple[type, ...], where: str,
         return default
     value = table[key]
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > _MAX_FLOAT_INT:
+            raise ConfigError(f"{where}: '{key}' = {_show(value)} is too large for a number")
         value = float(value)
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise ConfigError(f"{where}: '{key}' must be {_kind_name(kind)}, got {value!r}")
+        raise ConfigError(f"{where}: '{key}' must be {_kind_name(kind)}, got {_show(value)}")
     return value
+
+
+_MAX_FLOAT_INT = int(sys.float_info.max)
+
+
+def _show(value: Any) -> str:
+    """``repr`` for an error message that cannot itself fail: TOML hex integers may exceed
+    the digits Python will print in decimal."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to print>"
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -160,6 +180,8 @@ def load_config(path: str | Path) -> MachineConfig:
                           f"{e.start})") from e
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    except (ValueError, RecursionError) as e:  # an integer too long, nesting too deep
+        raise ConfigError(f"{path}: not valid TOML: {type(e).__name__}: {e}") from e
     _only(doc, SECTIONS, str(path), "sections")
     m = _section(doc, "machine", path)
     assert m is not None
@@ -172,9 +194,10 @@ def load_config(path: str | Path) -> MachineConfig:
     raw_prices = _section(doc, "prices", path) or {}
     prices: dict[int, int] = {}
     for k, v in raw_prices.items():
-        product_ok = k.isascii() and k.isdigit()
+        product_ok = k.isascii() and k.isdigit() and len(k) <= 5 and int(k) <= 0xFFFF
         if not product_ok or not isinstance(v, int) or isinstance(v, bool) or v <= 0:
-            raise ConfigError(f"{path} [prices]: '{k} = {v!r}' must be productId = price > 0")
+            raise ConfigError(f"{path} [prices]: '{k} = {_show(v)}' must be productId "
+                              f"(0..65535) = price > 0")
         prices[int(k)] = v
     if not prices:
         raise ConfigError(f"{path} [prices]: at least one product needs a price")
@@ -192,7 +215,7 @@ def load_config(path: str | Path) -> MachineConfig:
         hold = _get(test_t, "hold", list, f"{path} [test]", [])
         if not all(isinstance(h, str) for h in hold):
             raise ConfigError(f"{path} [test]: 'hold' must be a list of checkpoint names, "
-                              f"got {hold!r}")
+                              f"got {_show(hold)}")
         test = TestSection(_get(test_t, "control", str, f"{path} [test]"), tuple(hold))
     defects_t = _section(doc, "defects", path, required=False) or {}
     _only(defects_t, DEFECTS, f"{path} [defects]", "defects")

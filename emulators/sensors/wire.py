@@ -35,6 +35,8 @@ def check_magic(start: bytes) -> None:
 
 def parse_header(header: bytes) -> int:
     """Validate a request header; returns the body length to read next."""
+    if len(header) != HEADER.size:
+        raise FrameError(f"a header is {HEADER.size} bytes, got {len(header)}")
     magic, version, kind, length = HEADER.unpack(header)
     check_magic(magic)
     if version != VERSION:
@@ -49,6 +51,8 @@ def parse_header(header: bytes) -> int:
 
 def parse_body(body: bytes) -> list[I2CMessage]:
     """Decode a request body into messages; every byte must be accounted for."""
+    if not body:
+        raise FrameError("empty body: a transfer starts with its message count")
     count = body[0]
     if not 1 <= count <= MAX_MESSAGES:
         raise FrameError(f"message count {count} is outside 1..{MAX_MESSAGES}")

@@ -72,6 +72,8 @@ def encode_request(messages: Sequence[BusMessage]) -> bytes:
 
 def parse_result_header(header: bytes) -> int:
     """Validate a reply header; returns the body length to read."""
+    if len(header) != HEADER.size:
+        raise BusProtocolError(f"reply header is {len(header)} bytes, not {HEADER.size}")
     magic, version, kind, length = HEADER.unpack(header)
     if magic != MAGIC:
         raise BusProtocolError(f"reply starts with {magic!r}, not {MAGIC!r}: the socket is "
@@ -87,5 +89,8 @@ def parse_result_header(header: bytes) -> int:
 
 def parse_result_body(body: bytes) -> tuple[int, bytes]:
     """``(status, payload)`` of a reply body."""
+    if len(body) < _STATUS.size:
+        raise BusProtocolError(f"reply body of {len(body)} byte(s) has no {_STATUS.size}-byte "
+                               f"status")
     (status,) = _STATUS.unpack_from(body)
     return status, body[_STATUS.size:]

@@ -36,7 +36,7 @@ def make_fault(kind: str, params: dict[str, Any] | None = None) -> Fault:
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(params) - set(known)
     if unknown:
-        raise FaultError(f"{kind}: unknown parameter(s) {sorted(unknown)}; "
+        raise FaultError(f"{kind}: unknown parameter(s) {sorted(repr(u)[:40] for u in unknown)}; "
                          f"parameters: {describe_params(cls) or 'none'}")
     hints = typing.get_type_hints(cls)
     for name, value in params.items():
@@ -54,13 +54,19 @@ def _coerce(kind: str, name: str, value: Any, hint: Any) -> Any:
         return None
     target = next(a for a in allowed if a is not type(None))
     if target is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise FaultError(f"{kind}: parameter {name!r} is too large for a number of "
+                             "seconds/units") from None
     if target is tuple and isinstance(value, list):
         return tuple(value)
     wrong_bool = target in (int, float) and isinstance(value, bool)
     if wrong_bool or (isinstance(target, type) and not isinstance(value, target)):
+        shown = repr(value)[:80] if not isinstance(value, int) or value.bit_length() < 1000 \
+            else "<a huge integer>"
         raise FaultError(f"{kind}: parameter {name!r} must be "
-                         f"{getattr(target, '__name__', target)}, got {value!r}")
+                         f"{getattr(target, '__name__', target)}, got {shown}")
     return value
 
 

@@ -17,17 +17,59 @@ class ScenarioError(ValueError):
 
 
 _TOP = {"name", "description", "settings", "steps", "tags"}
+MAX_BYTES = 1 << 20   # a scenario is a page of YAML, not a data set
+MAX_NESTING = 64      # PyYAML's scanner is quadratic in nesting depth and recursive
 
 
 def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        raw = path.read_bytes()
     except FileNotFoundError as e:
         raise ScenarioError(f"{path}: no such scenario file") from e
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read: {e.strerror or e}") from e
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(f"{path}: {len(raw)} bytes; a scenario file is at most {MAX_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {e.start})") from e
+    if _flow_depth(text) > MAX_NESTING:
+        raise ScenarioError(f"{path}: nested deeper than {MAX_NESTING} levels")
+    try:
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ScenarioError(f"{path}: not valid YAML: {e}") from e
+    except (ValueError, RecursionError) as e:  # e.g. an integer beyond Python's digit limit
+        raise ScenarioError(f"{path}: a value cannot be read: {type(e).__name__}: "
+                            f"{str(e)[:200]}") from e
     return parse_scenario(doc, path)
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ and { (a cheap bound, checked before YAML parses it)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def show(value: object, limit: int = 80) -> str:
+    """repr() for messages that cannot itself fail (huge ints) and stays short."""
+    try:
+        text = repr(value)
+    except ValueError:
+        text = f"<{type(value).__name__} too large to print>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _keys(keys: object) -> list[str]:
+    return sorted(show(k) for k in keys)  # type: ignore[union-attr]
 
 
 def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
@@ -36,7 +78,7 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
         raise ScenarioError(f"{where}: a scenario is a mapping with name, settings, steps")
     unknown = set(doc) - _TOP
     if unknown:
-        raise ScenarioError(f"{where}: unknown top-level keys {sorted(unknown)}; "
+        raise ScenarioError(f"{where}: unknown top-level keys {_keys(unknown)}; "
                             f"allowed: {sorted(_TOP)}")
     name = doc.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -59,7 +101,7 @@ def _settings(raw: Any, where: str) -> Settings:
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     unknown = set(raw) - set(fields)
     if unknown:
-        raise ScenarioError(f"{where}: settings: unknown keys {sorted(unknown)}; "
+        raise ScenarioError(f"{where}: settings: unknown keys {_keys(unknown)}; "
                             f"allowed: {sorted(fields)}")
     values = dict(raw)
     if "prices" in values:
@@ -88,9 +130,10 @@ def _steps(raw: list, where: str) -> list[Step]:
         elif isinstance(item, dict) and len(item) == 1:
             ((kind, args),) = item.items()
         else:
-            raise ScenarioError(f"{here}: a step is one 'kind: arguments' entry, got {item!r}")
-        if kind not in step_kinds():
-            raise ScenarioError(f"{here}: unknown step {kind!r}; known: "
+            raise ScenarioError(f"{here}: a step is one 'kind: arguments' entry, "
+                                f"got {show(item)}")
+        if not isinstance(kind, str) or kind not in step_kinds():
+            raise ScenarioError(f"{here}: unknown step {show(kind)}; known: "
                                 f"{', '.join(step_kinds())}")
         here = f"{here} {kind}"
         if kind in ("serial", "parallel"):
@@ -108,10 +151,10 @@ def _steps(raw: list, where: str) -> list[Step]:
         if args is None:
             args = {}
         if not isinstance(args, dict):
-            raise ScenarioError(f"{here}: arguments must be a mapping, got {args!r}")
+            raise ScenarioError(f"{here}: arguments must be a mapping, got {show(args)}")
         try:
             validate_step(kind, args)
-        except ValueError as e:
+        except (ValueError, TypeError, OverflowError) as e:
             raise ScenarioError(f"{here}: {e}") from e
         out.append(Step(kind, dict(args), here))
     return out

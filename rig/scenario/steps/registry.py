@@ -46,7 +46,8 @@ def validate_step(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         return dict(args)
     unknown = set(args) - set(schema)
     if unknown:
-        raise ValueError(f"unknown argument(s) {sorted(unknown)}; allowed: {sorted(schema)}")
+        names = sorted(repr(k)[:40] for k in unknown)
+        raise ValueError(f"unknown argument(s) {names}; allowed: {sorted(schema)}")
     out = {}
     for name, (kind_, default) in schema.items():
         if name not in args:
@@ -59,9 +60,16 @@ def validate_step(kind: str, args: dict[str, Any]) -> dict[str, Any]:
             value = float(value)
         if not isinstance(value, kind_) or (isinstance(value, bool) and kind_ is not bool
                                             and bool not in _tuple(kind_)):
-            raise ValueError(f"argument {name!r} must be {_name(kind_)}, got {value!r}")
+            raise ValueError(f"argument {name!r} must be {_name(kind_)}, got {_show(value)}")
         out[name] = value
     return out
+
+
+def _show(value: Any) -> str:
+    try:
+        return repr(value)[:80]
+    except ValueError:
+        return f"<{type(value).__name__} too large to print>"
 
 
 def _tuple(k: Any) -> tuple:

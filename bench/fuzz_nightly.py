@@ -1,0 +1,262 @@
+"""Nightly fuzzing of every byte-level parser: the Hypothesis fuzz tests of ``tests/fuzz/``
+under the ``nightly`` profile (at least 100,000 inputs per test, a per-input deadline).
+
+``python -m bench.fuzz_nightly`` runs each parser's fuzz tests in this process, counts the
+inputs actually executed (generation, replay and shrinking alike), and writes
+``bench/results/fuzz.json``: inputs and inputs/s per parser and per test, and every failure
+with the minimal failing example Hypothesis shrank it to.
+
+Exit status: 0 no failures, 1 a parser failed its property, 2 the fuzzing could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import inspect
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "fuzz.json"
+SCHEMA = "coffeepay-fuzz/1"
+PARSERS: dict[str, str] = {
+    "nfc_reader": "tests.fuzz.test_fuzz_nfc_reader",
+    "phone_applet": "tests.fuzz.test_fuzz_phone_applet",
+    "brew_firmware": "tests.fuzz.test_fuzz_brew_firmware",
+    "brew_board": "tests.fuzz.test_fuzz_brew_board",
+    "sensor_wire_firmware": "tests.fuzz.test_fuzz_sensor_wire_firmware",
+    "sensor_wire_emulator": "tests.fuzz.test_fuzz_sensor_wire_emulator",
+    "scenario_loader": "tests.fuzz.test_fuzz_scenario_loader",
+    "config": "tests.fuzz.test_fuzz_config",
+}
+"""Parser name → the module holding its fuzz tests (one file per parser)."""
+
+
+class FuzzRunError(Exception):
+    """The fuzz tests could not be collected or called (not a parser failure)."""
+
+
+@dataclass
+class Failure:
+    error: str
+    message: str
+    minimal_example: str
+    traceback: str
+
+
+@dataclass
+class TestRun:
+    name: str
+    inputs: int = 0
+    seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def inputs_per_second(self) -> float:
+        return round(self.inputs / self.seconds, 1) if self.seconds else 0.0
+
+
+def fuzz_tests(module_name: str) -> list[tuple[str, Callable[..., None]]]:
+    """The ``@given`` tests of a fuzz module; pinned known bugs (xfail) are not fuzz tests."""
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise FuzzRunError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from exc
+    found = []
+    for name, fn in vars(module).items():
+        marks = {m.name for m in getattr(fn, "pytestmark", [])}
+        if name.startswith("test_") and hasattr(fn, "hypothesis") and "xfail" not in marks:
+            found.append((name, fn))
+    if not found:
+        raise FuzzRunError(f"{module_name} has no Hypothesis fuzz tests")
+    return found
+
+
+def _fixtures(fn: Callable[..., None], workdir: Path) -> dict[str, Any]:
+    """Arguments for the pytest fixtures a fuzz test takes: ``*_file`` is a scratch path."""
+    args = {}
+    for name in inspect.signature(fn).parameters:
+        if not name.endswith("_file"):
+            raise FuzzRunError(f"{fn.__name__} takes fixture {name!r}; the nightly runner "
+                               f"only provides '*_file' scratch paths")
+        args[name] = workdir / name
+    return args
+
+
+def _failures(exc: BaseException) -> list[Failure]:
+    leaves = list(exc.exceptions) if isinstance(exc, BaseExceptionGroup) else [exc]
+    out = []
+    for leaf in leaves:
+        notes = [n for n in getattr(leaf, "__notes__", []) if n.strip()]
+        example = "\n".join(n for n in notes if "Falsifying" in n or "Failing" in n) \
+            or "\n".join(notes)
+        out.append(Failure(type(leaf).__name__, str(leaf)[:2000], example[:4000],
+                           "".join(traceback.format_exception(leaf))[-4000:]))
+    return out
+
+
+def run_test(name: str, fn: Callable[..., None], workdir: Path, seed: int | None) -> TestRun:
+    from hypothesis import seed as hypothesis_seed
+
+    result = TestRun(name)
+    inner = fn.hypothesis.inner_test  # type: ignore[attr-defined]
+
+    @functools.wraps(inner)
+    def counted(*args: Any, **kwargs: Any) -> None:
+        result.inputs += 1
+        inner(*args, **kwargs)
+
+    fn.hypothesis.inner_test = counted  # type: ignore[attr-defined]
+    if seed is not None:
+        fn = hypothesis_seed(seed)(fn)
+    start = time.perf_counter()
+    try:
+        fn(**_fixtures(fn, workdir))
+    except KeyboardInterrupt:
+        raise
+    except FuzzRunError:
+        raise
+    except BaseException as exc:
+        result.failures = _failures(exc)
+    finally:
+        result.seconds = round(time.perf_counter() - start, 3)
+        fn.hypothesis.inner_test = inner  # type: ignore[attr-defined]
+    return result
+
+
+def run(parsers: list[str], seed: int | None) -> dict[str, Any]:
+    from tests.fuzz import profiles
+
+    settings = profiles.fuzz()
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "profile": profiles.active_profile(),
+        "max_examples_per_test": settings.max_examples,
+        "deadline_ms": (settings.deadline.total_seconds() * 1000 if settings.deadline else None),
+        "seed": seed,
+        "host": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                 "machine": platform.machine(), "hypothesis": metadata.version("hypothesis")},
+        "parsers": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="coffeepay-fuzz-") as tmp:
+        for parser in parsers:
+            workdir = Path(tmp) / parser
+            workdir.mkdir()
+            tests = [run_test(name, fn, workdir, seed)
+                     for name, fn in fuzz_tests(PARSERS[parser])]
+            inputs, seconds = sum(t.inputs for t in tests), sum(t.seconds for t in tests)
+            doc["parsers"][parser] = {
+                "module": PARSERS[parser], "inputs": inputs, "seconds": round(seconds, 3),
+                "inputs_per_second": round(inputs / seconds, 1) if seconds else 0.0,
+                "failures": sum(len(t.failures) for t in tests),
+                "tests": [{**asdict(t), "inputs_per_second": t.inputs_per_second}
+                          for t in tests],
+            }
+            print(f"  {parser:<22} {inputs:>9} inputs {seconds:>9.1f} s "
+                  f"{doc['parsers'][parser]['inputs_per_second']:>9.1f}/s "
+                  f"{doc['parsers'][parser]['failures']} failure(s)", flush=True)
+    doc["failures"] = sum(p["failures"] for p in doc["parsers"].values())
+    return doc
+
+
+def run_parallel(parsers: list[str], seed: int | None, jobs: int,
+                 max_examples: int | None) -> dict[str, Any]:
+    """One child process per parser, ``jobs`` at a time; their results merged in order."""
+    with tempfile.TemporaryDirectory(prefix="coffeepay-fuzz-jobs-") as tmp:
+        def child(parser: str) -> dict[str, Any]:
+            out = Path(tmp) / f"{parser}.json"
+            cmd = [sys.executable, "-m", "bench.fuzz_nightly", "--parsers", parser,
+                   "--out", str(out)]
+            cmd += [] if seed is None else ["--seed", str(seed)]
+            cmd += [] if max_examples is None else ["--max-examples", str(max_examples)]
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+            print(proc.stdout.rstrip().splitlines()[0] if proc.stdout.strip() else "",
+                  flush=True)
+            if proc.returncode not in (0, 1) or not out.exists():
+                raise FuzzRunError(f"fuzzing {parser} exited {proc.returncode}: "
+                                   f"{proc.stderr.strip()[-2000:]}")
+            return json.loads(out.read_text())
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            docs = list(pool.map(child, parsers))
+    doc = {k: v for k, v in docs[0].items() if k not in ("parsers", "failures")}
+    doc["jobs"] = jobs
+    doc["parsers"] = {name: part for d in docs for name, part in d["parsers"].items()}
+    doc["failures"] = sum(d["failures"] for d in docs)
+    return doc
+
+
+def write(doc: dict[str, Any], out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n")
+    tmp.replace(out)
+    return out
+
+
+def _parser_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PARSERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown parser(s) {unknown or text!r}; known: "
+                                         f"{', '.join(PARSERS)}")
+    return names
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return int(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.fuzz_nightly",
+                                 description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--parsers", type=_parser_list, default=list(PARSERS),
+                    help=f"comma-separated subset of: {', '.join(PARSERS)} (default: all)")
+    ap.add_argument("--max-examples", type=_positive, default=None,
+                    help="inputs per test instead of the nightly 100,000 (a trial run)")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="Hypothesis seed, to replay a night (default: random)")
+    ap.add_argument("--jobs", type=_positive, default=1,
+                    help="parsers fuzzed at once, each in its own process (default 1)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
+    args = ap.parse_args(argv)
+
+    os.environ["COFFEEPAY_FUZZ_PROFILE"] = "nightly"
+    if args.max_examples is not None:
+        os.environ["COFFEEPAY_FUZZ_MAX_EXAMPLES"] = str(args.max_examples)
+    else:
+        os.environ.pop("COFFEEPAY_FUZZ_MAX_EXAMPLES", None)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    try:
+        if args.jobs > 1 and len(args.parsers) > 1:
+            doc = run_parallel(args.parsers, args.seed, args.jobs, args.max_examples)
+        else:
+            doc = run(args.parsers, args.seed)
+    except FuzzRunError as exc:
+        print(f"bench.fuzz_nightly: could not fuzz: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {write(doc, args.out)}")
+    return 1 if doc["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
