@@ -175,16 +175,29 @@ def run(parsers: list[str], seed: int | None) -> dict[str, Any]:
     return doc
 
 
+def tests_in(parser: str) -> int:
+    """How many fuzz tests a parser's module holds (read from its source, not imported:
+    the nightly budget must be set before Hypothesis builds the tests' settings)."""
+    source = (ROOT / (PARSERS[parser].replace(".", "/") + ".py")).read_text()
+    return max(source.count("@fuzz("), 1)
+
+
+def per_test_budget(parser: str, inputs_per_parser: int) -> int:
+    return -(-inputs_per_parser // tests_in(parser))
+
+
 def run_parallel(parsers: list[str], seed: int | None, jobs: int,
-                 max_examples: int | None) -> dict[str, Any]:
-    """One child process per parser, ``jobs`` at a time; their results merged in order."""
+                 max_examples: int | dict[str, int] | None) -> dict[str, Any]:
+    """One child process per parser, ``jobs`` at a time; their results merged in order.
+    ``max_examples`` is per test, for all parsers or per parser."""
     with tempfile.TemporaryDirectory(prefix="coffeepay-fuzz-jobs-") as tmp:
         def child(parser: str) -> dict[str, Any]:
             out = Path(tmp) / f"{parser}.json"
             cmd = [sys.executable, "-m", "bench.fuzz_nightly", "--parsers", parser,
                    "--out", str(out)]
             cmd += [] if seed is None else ["--seed", str(seed)]
-            cmd += [] if max_examples is None else ["--max-examples", str(max_examples)]
+            budget = max_examples.get(parser) if isinstance(max_examples, dict) else max_examples
+            cmd += [] if budget is None else ["--max-examples", str(budget)]
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
             print(proc.stdout.rstrip().splitlines()[0] if proc.stdout.strip() else "",
                   flush=True)
@@ -231,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--parsers", type=_parser_list, default=list(PARSERS),
                     help=f"comma-separated subset of: {', '.join(PARSERS)} (default: all)")
     ap.add_argument("--max-examples", type=_positive, default=None,
-                    help="inputs per test instead of the nightly 100,000 (a trial run)")
+                    help="inputs per test (a trial run); default: --inputs-per-parser")
+    ap.add_argument("--inputs-per-parser", type=_positive, default=100_000,
+                    help="the nightly budget, split over each parser's tests (default 100,000)")
     ap.add_argument("--seed", type=int, default=None,
                     help="Hypothesis seed, to replay a night (default: random)")
     ap.add_argument("--jobs", type=_positive, default=1,
@@ -247,9 +262,15 @@ def main(argv: list[str] | None = None) -> int:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     try:
-        if args.jobs > 1 and len(args.parsers) > 1:
+        if args.max_examples is None and len(args.parsers) > 1:
+            budget = {p: per_test_budget(p, args.inputs_per_parser) for p in args.parsers}
+            doc = run_parallel(args.parsers, args.seed, args.jobs, budget)
+        elif args.jobs > 1 and len(args.parsers) > 1:
             doc = run_parallel(args.parsers, args.seed, args.jobs, args.max_examples)
         else:
+            if args.max_examples is None:
+                os.environ["COFFEEPAY_FUZZ_MAX_EXAMPLES"] = str(
+                    per_test_budget(args.parsers[0], args.inputs_per_parser))
             doc = run(args.parsers, args.seed)
     except FuzzRunError as exc:
         print(f"bench.fuzz_nightly: could not fuzz: {exc}", file=sys.stderr)
