@@ -18,6 +18,7 @@ help:
 	@echo "make gas      write bench/results/gas.json"
 	@echo "make bench    write bench/results/tap_to_serve.json (tap-to-serve vs ERC-20 latency)"
 	@echo "make crash    crash-state exploration of the store: bench/results/crash_states.json"
+	@echo "make mutants  every seeded defect against the rig: bench/results/mutants.json"
 	@echo "make slither  static analysis of contracts/ (own virtualenv)"
 
 deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium
@@ -61,6 +62,9 @@ bench: deps
 crash: deps
 	$(PY) -m bench.crash_states
 	$(PY) -m bench.crash_states --defect no_fsync
+
+mutants: deps
+	$(PY) -m bench.mutants
 
 slither: deps
 	bash tools/slither.sh

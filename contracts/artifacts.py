@@ -37,9 +37,14 @@ def _abi_type(param: dict) -> str:
     return param["type"]
 
 
-def load_artifacts(path: Path | None = None) -> dict[str, Artifact]:
-    """Every contract with bytecode, by name; compiles first when the cache is stale."""
-    output = json.loads((path or compile_contracts()).read_text())
+def load_artifacts(path: Path | None = None, mutant: str | None = None) -> dict[str, Artifact]:
+    """Every contract with bytecode, by name; compiles first when the cache is stale.
+
+    ``mutant`` loads the build with that seeded defect (``contracts/mutants.py``) instead."""
+    if path is not None and mutant is not None:
+        raise ValueError(f"load_artifacts: give a build output path or a mutant name, not both "
+                         f"(path={path}, mutant={mutant!r})")
+    output = json.loads((path or compile_contracts(mutant=mutant)).read_text())
     found: dict[str, Artifact] = {}
     for source, contracts in output["contracts"].items():
         for name, c in contracts.items():

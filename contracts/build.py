@@ -1,7 +1,9 @@
 """Compile ``contracts/src`` with solcjs and cache the output by content hash.
 
 The cache key covers every source, every imported OpenZeppelin file's package version,
-the compiler version and the settings, so a stale artifact can never be loaded.
+the compiler version and the settings, so a stale artifact can never be loaded. A seeded
+defect (``contracts/mutants.py``) is applied to the sources before hashing, so each mutant
+build has its own cache entry and never replaces the correct one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from contracts.mutants import mutant as _mutant
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "contracts" / "src"
@@ -76,12 +80,19 @@ def _source_name(path: Path, src_dir: Path) -> str:
         return f"contracts/src/{path.relative_to(src_dir).as_posix()}"
 
 
-def standard_input(src_dir: Path = SRC) -> dict:
-    """The solc standard-JSON input for every ``.sol`` file under ``src_dir``."""
-    sources = {
-        _source_name(p, src_dir): {"content": p.read_text()}
-        for p in sorted(src_dir.rglob("*.sol"))
-    }
+def standard_input(src_dir: Path = SRC, mutant: str | None = None) -> dict:
+    """The solc standard-JSON input for every ``.sol`` file under ``src_dir``, with the
+    contract mutant ``mutant`` (a name in ``contracts.mutants.MUTANTS``) applied."""
+    files = sorted(src_dir.rglob("*.sol"))
+    sources = {_source_name(p, src_dir): {"content": p.read_text()} for p in files}
+    if mutant is not None:
+        m = _mutant(mutant)
+        target = next((p for p in files if p.relative_to(src_dir).as_posix() == m.file), None)
+        if target is None:
+            raise CompileError(f"contract mutant {mutant!r} edits {m.file}, which is not under "
+                               f"{src_dir}")
+        entry = sources[_source_name(target, src_dir)]
+        entry["content"] = m.apply(entry["content"])
     return {"language": "Solidity", "sources": sources, "settings": SETTINGS}
 
 
@@ -108,15 +119,17 @@ def _source_text(file: str, sources: dict) -> str | None:
     return dep.read_text() if dep.exists() else None
 
 
-def compile_contracts(src_dir: Path = SRC, cache_dir: Path = CACHE) -> Path:
-    """Compile (or reuse the cached build of) ``src_dir``; return the output JSON's path."""
-    std_in = standard_input(src_dir)
+def compile_contracts(src_dir: Path = SRC, cache_dir: Path = CACHE,
+                      mutant: str | None = None) -> Path:
+    """Compile (or reuse the cached build of) ``src_dir``, with contract mutant ``mutant``
+    applied when given; return the output JSON's path."""
+    std_in = standard_input(src_dir, mutant)
     if not std_in["sources"]:
         raise CompileError(f"no .sol files under {src_dir}")
     version = compiler_version()
     key = hashlib.sha256(json.dumps([std_in, version, _oz_version()],
                                     sort_keys=True).encode()).hexdigest()[:16]
-    target = cache_dir / f"{key}.json"
+    target = cache_dir / (f"mutant-{mutant}-{key}.json" if mutant else f"{key}.json")
     if target.exists():
         return target
     proc = subprocess.run([_node(), str(COMPILER)], input=json.dumps(std_in),

@@ -10,6 +10,7 @@ from eth_utils import keccak
 from emulators.phone import apdu, eip712
 from emulators.phone.apdu import ApduLengthError, CommandApdu, SignRequestData
 from emulators.phone.behaviour import BadSignature, Behaviour
+from emulators.phone.defects import defect
 from emulators.phone.receipts import SignedReceipt
 from emulators.phone.wallet import Wallet
 
@@ -79,13 +80,19 @@ class CoffeePayApplet:
         cheat = self._cheat(request, behaviour)
         if cheat is not None:
             return cheat + apdu.SW_OK
+        # A phone told to sign another amount signs (and records) that one: a valid receipt,
+        # but not the one the machine asked for.
+        amount = request.cumulative_amount + behaviour.other_amount
+        if amount <= 0:
+            return apdu.SW_MALFORMED
         signature = eip712.sign_receipt(bytes(self.wallet.account.key), request.channel,
-                                        request.cumulative_amount, request.sequence)
-        self.wallet.log.append(SignedReceipt(
-            counter=self.wallet.log.next_counter, channel=request.channel,
-            sequence=request.sequence, cumulative_amount=request.cumulative_amount,
-            price=request.price, product_id=request.product_id, signature=signature,
-            signer=self.wallet.address, signed_at=time.time()))
+                                        amount, request.sequence)
+        if not defect("phone_no_log"):
+            self.wallet.log.append(SignedReceipt(
+                counter=self.wallet.log.next_counter, channel=request.channel,
+                sequence=request.sequence, cumulative_amount=amount,
+                price=request.price, product_id=request.product_id, signature=signature,
+                signer=self.wallet.address, signed_at=time.time()))
         return signature + apdu.SW_OK
 
     def _refusal(self, request: SignRequestData, behaviour: Behaviour) -> bytes | None:
@@ -97,14 +104,15 @@ class CoffeePayApplet:
         signers = self.wallet.signers(request.channel)
         if signers is None:
             return apdu.SW_UNKNOWN_CHANNEL
-        if request.sequence > 1:
+        if request.sequence > 1 and not defect("phone_no_predecessor_check"):
             signer = eip712.recover_signer(
                 request.channel, request.cumulative_amount - request.price,
                 request.sequence - 1, request.predecessor_signature)
             if signer is None or signer not in signers:
                 return apdu.SW_PREDECESSOR_INVALID
         last = self.wallet.last_receipt(request.channel)
-        if last is not None and last.sequence >= request.sequence:
+        if (last is not None and last.sequence >= request.sequence
+                and not defect("phone_no_stale_check")):
             return apdu.SW_STALE
         limit = self.wallet.per_purchase_limit
         if behaviour.decline or (limit is not None and request.price > limit):

@@ -28,6 +28,8 @@ class Behaviour:
 
     ``slow_seconds`` is the think time before answering SIGN RECEIPT (covered by S(WTX)).
     ``replay_old_signature`` answers SIGN RECEIPT with a signature it made earlier.
+    ``other_amount`` signs (and records) a cumulative amount that differs by this much from
+    the one requested: a genuine receipt, but not for what the machine asked.
     """
 
     decline: bool = False
@@ -35,8 +37,11 @@ class Behaviour:
     pull_away: PullAway = PullAway.NEVER
     bad_signature: BadSignature = BadSignature.NONE
     replay_old_signature: bool = False
+    other_amount: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.other_amount, bool) or not isinstance(self.other_amount, int):
+            raise ValueError(f"other_amount must be an int, got {self.other_amount!r}")
         if not (math.isfinite(self.slow_seconds) and self.slow_seconds >= 0):
             raise ValueError(f"slow_seconds must be finite and ≥ 0, got {self.slow_seconds}")
         if self.replay_old_signature and self.bad_signature is not BadSignature.NONE:

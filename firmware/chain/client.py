@@ -39,7 +39,9 @@ class ChainClient:
             c.rental_provider), abi=RENTAL_PROVIDER)
         self.channel_id = bytes.fromhex(c.channel_id[2:])
         self.outbox = Outbox(self.w3, self.account, store, port, c.chain_id, c.confirmations,
-                             resign_on_lost_response=cfg.defect("resign_redeem"))
+                             resign_on_lost_response=cfg.defect("resign_redeem"),
+                             broadcast_before_persist=cfg.defect("broadcast_before_persist"),
+                             final_at_first_inclusion=cfg.defect("final_at_first_inclusion"))
         self.online = False
         self._redeem_requested = threading.Event()
 
@@ -55,8 +57,10 @@ class ChainClient:
         """One sync round; False when the chain is unreachable (nothing was lost)."""
         try:
             self._check_chain_id()
-            view = self._sync()
+            # The outbox before the view: a redeem the pump finds final is then in the view,
+            # never signed again off a view read before its block was mined.
             self.outbox.pump()
+            view = self._sync()
             self._check_in()
             self._maybe_redeem(view)
             self._service()

@@ -24,10 +24,15 @@ _OPEN = (TxState.SIGNED, TxState.BROADCAST, TxState.MINED)
 
 class Outbox:
     def __init__(self, w3: Web3, account: LocalAccount, store: Store, port: RigPort,
-                 chain_id: int, confirmations: int, resign_on_lost_response: bool = False):
+                 chain_id: int, confirmations: int, resign_on_lost_response: bool = False,
+                 broadcast_before_persist: bool = False,
+                 final_at_first_inclusion: bool = False):
         self.w3, self.account, self.store, self.port = w3, account, store, port
         self.chain_id, self.confirmations = chain_id, confirmations
+        # The rig's switchable defects (firmware.config.DEFECTS); all off in production.
         self.resign_on_lost_response = resign_on_lost_response
+        self.broadcast_before_persist = broadcast_before_persist
+        self.final_at_first_inclusion = final_at_first_inclusion
 
     def _cp(self, kind: str, stage: str, **data: Any) -> None:
         name = f"redeem-{stage}" if kind == "redeem" else f"tx-{stage}"
@@ -53,12 +58,31 @@ class Outbox:
             "maxPriorityFeePerGas": tip, "maxFeePerGas": 3 * base + tip})
         signed = self.account.sign_transaction(tx)
         tx_hash = signed.hash.to_0x_hex()
+        if self.broadcast_before_persist:
+            return self._send_then_persist(kind, nonce, tx_hash, bytes(signed.raw_transaction),
+                                           meta)
         tx_id = self.store.outbox_add(kind, nonce, tx_hash, bytes(signed.raw_transaction), meta)
         log("tx-signed", kind=kind, nonce=nonce, hash=tx_hash, **meta)
         self._cp(kind, "signed", nonce=nonce, hash=tx_hash, **meta)
         entry = next(t for t in self.store.outbox() if t.id == tx_id)
         self._broadcast(entry, call=call)
         return entry
+
+    def _send_then_persist(self, kind: str, nonce: int, tx_hash: str, raw: bytes,
+                           meta: dict) -> OutboxTx:
+        """Defect ``broadcast_before_persist``: the node has the transaction before the SD card
+        does. A power cut in between leaves a transaction in flight that the machine does not
+        know it sent, so it signs the same operation again with the next nonce."""
+        log("tx-signed", kind=kind, nonce=nonce, hash=tx_hash, **meta)
+        self._cp(kind, "signed", nonce=nonce, hash=tx_hash, **meta)
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+        except (Web3RPCError, *OFFLINE_ERRORS) as e:
+            log("tx-broadcast-unanswered", kind=kind, hash=tx_hash, error=repr(e))
+        self._cp(kind, "broadcast", hash=tx_hash, **meta)
+        tx_id = self.store.outbox_add(kind, nonce, tx_hash, raw, meta)
+        self.store.outbox_set(tx_id, TxState.BROADCAST)
+        return next(t for t in self.store.outbox() if t.id == tx_id)
 
     def _broadcast(self, t: OutboxTx, call: Any = None) -> None:
         try:
@@ -101,7 +125,8 @@ class Outbox:
                 self.store.outbox_set(t.id, TxState.MINED, block)
                 self._cp(t.kind, "mined", hash=t.tx_hash, block=block, **t.meta)
             tip = self.w3.eth.block_number if tip is None else tip
-            if tip - block + 1 >= max(self.confirmations, 1):
+            depth = 1 if self.final_at_first_inclusion else max(self.confirmations, 1)
+            if tip - block + 1 >= depth:
                 final = TxState.CONFIRMED if receipt["status"] == 1 else TxState.FAILED
                 self.store.outbox_set(t.id, final, block)
                 log("tx-final", kind=t.kind, hash=t.tx_hash, state=final.value, block=block)

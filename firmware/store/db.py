@@ -242,6 +242,16 @@ class Store:
                        (receipt.sequence, str(receipt.cumulative), str(receipt.price),
                         receipt.signature, receipt.signer, receipt.brew_id, receipt.origin))
 
+    def grant_extra_credit(self, value: int, brew_id: int) -> None:
+        """Owe ``value`` again for brew ``brew_id``, outside its state machine. Only the rig's
+        switchable defect ``credit_granted_twice`` calls this: a correct machine credits a
+        brew exactly once, through ``set_brew_state``."""
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise StoreError(f"credit for brew {brew_id} must be an int > 0, got {value!r}")
+        with self.tx() as db:
+            db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'undispensed', ?)",
+                       (str(value), brew_id))
+
     # ------------------------------------------------------------------ brews
     def set_brew_state(self, brew_id: int, state: BrewState) -> None:
         with self.tx() as db:

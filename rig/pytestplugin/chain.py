@@ -1,7 +1,13 @@
-"""Chain fixtures: a session chain, the deployed platform, per-test snapshot isolation."""
+"""Chain fixtures: a session chain, the deployed platform, per-test snapshot isolation.
+
+``COFFEEPAY_CONTRACT_MUTANT=NAME`` in the environment makes the session's contracts the build
+with that seeded defect (``contracts/mutants.py``): how ``python -m bench.mutants`` proves the
+contract tests catch it.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -11,10 +17,12 @@ from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
 from rig.platform import Platform, deploy_platform
 
+CONTRACT_MUTANT_ENV = "COFFEEPAY_CONTRACT_MUTANT"
+
 
 @pytest.fixture(scope="session")
 def artifacts() -> dict[str, Artifact]:
-    return load_artifacts()
+    return load_artifacts(mutant=os.environ.get(CONTRACT_MUTANT_ENV) or None)
 
 
 @pytest.fixture(scope="session")

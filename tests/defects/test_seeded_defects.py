@@ -9,22 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from bench.mutants.catalog import CATALOG
 from rig.scenario import load_scenario
 from rig.scenario.runner import RunOptions, run_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261121
 
-# defect → (the scenario that exposes it, invariants of which at least one must fail)
-CATCHES = {
-    "brew_before_persist": ("power-cut-at-brew-started", {"INV-2", "INV-3", "INV-1"}),
-    "no_fsync": ("power-cut-at-receipt-persisted", {"INV-2", "INV-3"}),
-    "skip_signature_check": ("misbehaving-phones", {"INV-1", "INV-3"}),
-    "accept_stale_receipt": ("close-request-online", {"INV-2", "INV-3"}),
-    "resign_redeem": ("send-raw-response-lost", {"INV-5"}),
-    "ignore_offline_bound": ("deposit-exhausted-offline", {"INV-6"}),
-    "ignore_close_request": ("close-request-online", {"INV-7"}),
-}
+# (defect, the scenario that exposes it, invariants of which at least one must fail): the
+# firmware rows of the mutant catalog (bench/mutants/catalog.py), one per scenario check.
+CATCHES = [(d.name, c.scenario, c.invariants) for d in CATALOG if d.layer == "firmware"
+           for c in d.checks]
 
 
 def _failed_invariants(result) -> set[str]:
@@ -33,9 +28,9 @@ def _failed_invariants(result) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("defect", sorted(CATCHES))
-def test_each_seeded_defect_is_caught_by_its_invariant(defect, tmp_path):
-    scenario, expected = CATCHES[defect]
+@pytest.mark.parametrize(("defect", "scenario", "expected"), CATCHES,
+                         ids=[f"{d}-{s}" for d, s, _ in CATCHES])
+def test_each_seeded_defect_is_caught_by_its_invariant(defect, scenario, expected, tmp_path):
     sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml")
     result = run_scenario(sc, RunOptions(run_seed=SEED, defects=(defect,),
                                          workdir=tmp_path / "run"))
@@ -45,7 +40,7 @@ def test_each_seeded_defect_is_caught_by_its_invariant(defect, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("scenario", sorted({s for s, _ in CATCHES.values()}))
+@pytest.mark.parametrize("scenario", sorted({s for _, s, _ in CATCHES}))
 def test_the_correct_firmware_passes_the_same_scenarios(scenario, tmp_path):
     sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml")
     result = run_scenario(sc, RunOptions(run_seed=SEED, workdir=tmp_path / "run"))

@@ -1,0 +1,38 @@
+"""chain.hold_mining — no block is mined: transactions wait in the pool until heal.
+
+What a real chain's block time does to every transaction, stretched at will: a machine that
+loses power while its transaction is in flight must come back knowing it sent it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rig.faults.base import Fault
+from rig.faults.context import FaultContext
+from rig.faults.registry import register
+
+
+@register
+@dataclass
+class HoldMining(Fault):
+    kind = "chain.hold_mining"
+    family = "chain"
+    description = ("stop mining (automine off): sent transactions stay pending in the pool; "
+                   "heal restores mining as it was and mines whatever is pending")
+
+    def fire(self, ctx: FaultContext) -> None:
+        if getattr(self, "_automine", None) is None:
+            self._automine = ctx.chain.automine()
+        ctx.chain.set_automine(False)
+
+    def heal(self, ctx: FaultContext) -> None:
+        automine, self._automine = getattr(self, "_automine", None), None
+        if automine is None:
+            return
+        ctx.chain.set_automine(automine)
+        pending = ctx.chain.pending_hashes()
+        if pending:
+            ctx.chain.mine()
+        ctx.timeline.record(ctx.machine, self.kind, "resumed", self.params(),
+                            note=f"mining resumed; {len(pending)} pending transaction(s) mined")
