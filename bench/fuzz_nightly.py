@@ -271,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.max_examples is None:
                 os.environ["COFFEEPAY_FUZZ_MAX_EXAMPLES"] = str(
                     per_test_budget(args.parsers[0], args.inputs_per_parser))
-            doc = run(args.parsers, args.seed)
+            try:
+                doc = run(args.parsers, args.seed)
+            finally:
+                if args.max_examples is None:
+                    os.environ.pop("COFFEEPAY_FUZZ_MAX_EXAMPLES", None)
     except FuzzRunError as exc:
         print(f"bench.fuzz_nightly: could not fuzz: {exc}", file=sys.stderr)
         return 2

@@ -36,7 +36,7 @@ def make_fault(kind: str, params: dict[str, Any] | None = None) -> Fault:
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(params) - set(known)
     if unknown:
-        raise FaultError(f"{kind}: unknown parameter(s) {sorted(repr(u)[:40] for u in unknown)}; "
+        raise FaultError(f"{kind}: unknown parameter(s) {sorted(map(_label, unknown))}; "
                          f"parameters: {describe_params(cls) or 'none'}")
     hints = typing.get_type_hints(cls)
     for name, value in params.items():
@@ -45,6 +45,14 @@ def make_fault(kind: str, params: dict[str, Any] | None = None) -> Fault:
         return cls(**params)
     except TypeError as e:
         raise FaultError(f"{kind}: {e}; parameters: {describe_params(cls)}") from e
+
+
+def _label(key: object) -> str:
+    """A parameter name for a message (any YAML key: str, a huge int, ...)."""
+    if isinstance(key, str):
+        return key[:40]
+    return f"<{type(key).__name__}>" if isinstance(key, int) and key.bit_length() > 1000 \
+        else repr(key)[:40]
 
 
 def _coerce(kind: str, name: str, value: Any, hint: Any) -> Any:

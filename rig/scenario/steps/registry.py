@@ -46,7 +46,7 @@ def validate_step(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         return dict(args)
     unknown = set(args) - set(schema)
     if unknown:
-        names = sorted(repr(k)[:40] for k in unknown)
+        names = sorted(k[:40] if isinstance(k, str) else _show(k)[:40] for k in unknown)
         raise ValueError(f"unknown argument(s) {names}; allowed: {sorted(schema)}")
     out = {}
     for name, (kind_, default) in schema.items():
