@@ -19,6 +19,7 @@ help:
 	@echo "make bench    write bench/results/tap_to_serve.json (tap-to-serve vs ERC-20 latency)"
 	@echo "make crash    crash-state exploration of the store: bench/results/crash_states.json"
 	@echo "make mutants  every seeded defect against the rig: bench/results/mutants.json"
+	@echo "make nightly  random fault schedules, crash states and fuzzing (the nightly hunt)"
 	@echo "make slither  static analysis of contracts/ (own virtualenv)"
 
 deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium
@@ -65,6 +66,15 @@ crash: deps
 
 mutants: deps
 	$(PY) -m bench.mutants
+
+# The nightly hunt: random fault schedules (hypothesis, 1,000 examples in 3 shards), the
+# crash-state exploration and 100,000 fuzz inputs per parser; results in bench/results/.
+nightly: deps
+	COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=3 \
+	  $(VENV)/bin/pytest -q -p no:cacheprovider -n 3 tests/property/test_rig_stateful.py \
+	  -k random_fault_schedules
+	$(PY) -m bench.crash_states --states 1000
+	$(PY) -m bench.fuzz_nightly --jobs 2
 
 slither: deps
 	bash tools/slither.sh

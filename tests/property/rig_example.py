@@ -1,0 +1,197 @@
+"""One example of the property test: a fresh machine on the shared chain, its steps, and the
+scenario runner's own ending (heal, final sync, History, oracle).
+
+The machine is built exactly as ``rig.scenario.runner`` builds it for a scenario file (same
+seed derivation from the run seed and the scenario id, same draws from the same generator),
+so the written schedule replays with the same phones, keys and fault draws.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import shutil
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rig.harness.assemble import build_machine
+from rig.harness.collect import collect_history
+from rig.harness.control import ControlError
+from rig.harness.machine_rig import MachineRig
+from rig.history import History
+from rig.oracle import OracleReport, check
+from rig.platform.rental import RentalTerms
+from rig.scenario.context import RunContext
+from rig.scenario.model import Settings, Step
+from rig.scenario.runner import _final_phase
+from rig.scenario.seeds import scenario_seed
+from tests.property.rig_actions import ScheduleStep
+from tests.property.rig_schedule import FAILURES, scenario_doc, write_scenario
+from tests.property.rig_world import SharedChain
+
+PHASES = ("start", "steps", "final_sync", "oracle", "reset")   # timings keys, plus "total"
+POLL = 0.05
+
+
+class ExampleError(RuntimeError):
+    """An example was driven out of order (a step before start, a second finish, ...)."""
+
+
+@dataclass
+class ExampleRun:
+    world: SharedChain
+    name: str                    # the scenario id: the failure file's stem
+    run_seed: int
+    settings: Settings
+    defects: tuple[str, ...] = ()
+    steps: list[ScheduleStep] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    machine: MachineRig | None = None
+    ctx: RunContext | None = None
+    history: History | None = None
+    report: OracleReport | None = None
+
+    def __post_init__(self) -> None:
+        self.seed = scenario_seed(self.run_seed, self.name)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"rig-{self.name}-"))
+        self._supply = 0
+        self._created = time.monotonic()
+
+    @property
+    def replay(self) -> str:
+        return f"rig replay {self.run_seed} {FAILURES / (self.name + '.yaml')}"
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> MachineRig:
+        """Build the rented machine (not yet powered), as the scenario runner's _set_up."""
+        if self.machine is not None:
+            raise ExampleError(f"example {self.name} is already started")
+        _, platform, anvil = self.world.ready()
+        began = time.monotonic()
+        st = self.settings
+        rng = random.Random(self.seed)
+        self._supply = platform.token.functions.totalSupply().call()
+        terms = RentalTerms(channel_deposit=st.deposit,
+                            **({"prices": dict(st.prices)} if st.prices else {}))
+        m = build_machine(self.workdir / "machine", platform, rng, st.profile,
+                          phones=st.phones, terms=terms, confirmations=st.confirmations,
+                          sync_interval=st.sync_interval, redeem_threshold=st.redeem_threshold,
+                          redeem_interval=st.redeem_interval, defects=self.defects)
+        m.anvil = anvil
+        self.machine, self.ctx = m, RunContext(m, rng)
+        self.timings["start"] += time.monotonic() - began
+        return m
+
+    def do(self, steps: list[ScheduleStep], phase: str = "steps") -> None:
+        """Run scenario steps through the runner's step functions, recording each."""
+        ctx = self._ctx()
+        began = time.monotonic()
+        try:
+            for kind, args in steps:
+                self.steps.append((kind, dict(args)))
+                step = Step(kind, dict(args), f"{self.name}: steps[{len(self.steps) - 1}] {kind}")
+                with phone_leaves_a_dark_reader(ctx.machine) if kind == "tap" else \
+                        contextlib.nullcontext():
+                    self._run(ctx, step)
+        finally:
+            self.timings[phase] += time.monotonic() - began
+
+    @staticmethod
+    def _run(ctx: RunContext, step: Step) -> None:
+        """Run one step. Two ways a step loses the firmware are not rig failures: the power
+        went off meanwhile (a cut the timeline records; a firmware that died by itself is
+        the step invariants' business), and a phone pulled away right after SELECT that the
+        reader never saw as a tap (``MachineRig.tap`` waits for a ``tap-done`` that cannot
+        come)."""
+        mark = ctx.machine.control.mark()
+        try:
+            ctx.run(step)
+        except ControlError:
+            if ctx.machine.pi.powered and not _unseen_pull_away(ctx, step, mark):
+                raise
+            what = "the power went off" if not ctx.machine.pi.powered else \
+                "the phone left before the reader saw it"
+            ctx.timeline.record(ctx.machine, step.kind, "interrupted", dict(step.args),
+                                note=f"{step.where}: {what}")
+
+    def record_wait(self, seconds: float) -> None:
+        """Note a wait the rule did by polling, so the written schedule waits as long."""
+        if seconds >= 0.05:
+            self.steps.append(("wait", {"seconds": round(seconds + 0.05, 2)}))
+
+    def finish(self) -> OracleReport:
+        """Heal, final sync, collect the History and run the full oracle."""
+        ctx, m = self._ctx(), self.machine
+        assert m is not None
+        if self.report is not None:
+            raise ExampleError(f"example {self.name} is already finished")
+        began = time.monotonic()
+        _final_phase(ctx)
+        self.timings["final_sync"] += time.monotonic() - began
+        began = time.monotonic()
+        self.history = collect_history(m, self.name, self.seed, ctx.timeline.entries,
+                                       self._supply, from_block=self.world.base_block + 1)
+        self.report = check(self.history, replay=self.replay)
+        self.timings["oracle"] += time.monotonic() - began
+        return self.report
+
+    def close(self, keep: bool = False) -> None:
+        """Stop the machine and put the chain back; ``keep`` leaves the workdir for a look."""
+        began = time.monotonic()
+        try:
+            if self.machine is not None:
+                self.machine.close()
+            self.world.reset()
+        finally:
+            if not keep:
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(self.workdir)
+            self.timings["reset"] += time.monotonic() - began
+            self.timings["total"] = time.monotonic() - self._created
+
+    # ------------------------------------------------------------------ output
+    def scenario(self, description: str = "") -> dict[str, Any]:
+        return scenario_doc(self.name, self.settings, self.steps, description)
+
+    def write(self, description: str = "") -> Path:
+        return write_scenario(self.scenario(description))
+
+    def _ctx(self) -> RunContext:
+        if self.ctx is None:
+            raise ExampleError(f"example {self.name} is not started: call start() first")
+        return self.ctx
+
+
+@contextlib.contextmanager
+def phone_leaves_a_dark_reader(m: MachineRig) -> Iterator[None]:
+    """While a tap runs, take the phone away once the machine has no power, as a person
+    would: ``MachineRig.tap`` otherwise keeps it on the dead reader for the whole tap timeout
+    (20 s) before it reports the tap interrupted. The verdict is the same either way."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(POLL):
+            if not m.pi.powered:
+                m.field.remove()
+
+    watcher = threading.Thread(target=watch, name="phone-leaves-dark-reader", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
+def _unseen_pull_away(ctx: RunContext, step: Step, mark: int) -> bool:
+    if step.kind != "tap" or any(c.name == "tap" for c in ctx.machine.control.checkpoints[mark:]):
+        return False
+    phone = step.args.get("phone", 1)
+    return any(a.fault.kind == "nfc.pull_away" and a.fault.params().get("phone") == phone
+               and a.fault.params().get("when") == "after-select" for a in ctx.active)

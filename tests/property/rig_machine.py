@@ -1,0 +1,529 @@
+"""The whole rig as a Hypothesis rule-based state machine: random fault schedules end to end.
+
+Each example is a real run: a fresh machine (firmware process, SD card, emulated hardware)
+on the shared anvil, a random sequence of people's actions and faults, then the scenario
+runner's final phase and the full oracle. Rules are the scenario steps of
+``tests/property/rig_actions.py``; preconditions keep a schedule meaningful (no tap while the
+power is off, heal only what is active, no customer transaction after the channel settled);
+cheap invariants are checked after every step. A failing example is written as a scenario
+file (``build/property-failures/<name>.yaml``) besides the program Hypothesis prints.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from rig.harness.control import ControlError
+from rig.harness.machine_rig import MachineRig
+from rig.platform.channels import ChannelState, channel_state
+from rig.platform.rental import DEFAULT_PRICES
+from rig.scenario.model import Settings
+from tests.property import rig_actions as actions
+from tests.property.rig_example import ExampleRun
+from tests.property.rig_world import CHALLENGE_PERIOD, SharedChain
+
+# A small deposit, so offline sales reach the bound within a few coffees, and a threshold
+# of about two coffees, so the machine redeems by itself while faults are active.
+SETTINGS = Settings(phones=2, deposit=1_000_000, redeem_threshold=450_000, confirmations=2,
+                    sync_interval=0.2,
+                    challenge_period=CHALLENGE_PERIOD)
+PRODUCTS = tuple(sorted(DEFAULT_PRICES))
+PAID = ("served", "credited", "pending", "interrupted")
+POLL = 0.05
+
+phones = st.integers(1, SETTINGS.phones)
+products = st.sampled_from(PRODUCTS)
+pick = st.integers(0, 15)      # which active fault a heal takes (modulo how many there are)
+
+
+class OracleViolation(AssertionError):
+    """The full oracle found a violated invariant at the end of an example."""
+
+
+class StepInvariantError(AssertionError):
+    """A cheap invariant failed right after a step; says which and with what values."""
+
+
+@dataclass
+class ExampleRecord:
+    """What one example did and cost: the benchmark's raw data."""
+
+    name: str
+    run_seed: int
+    rules: int
+    steps: int
+    outcome: str                   # passed | violated | error
+    summary: str = ""              # one line: what failed
+    message: str = ""              # the oracle's report or the error, in full
+    timings: dict[str, float] = field(default_factory=dict)
+    scenario_file: str = ""
+    schedule: list[actions.ScheduleStep] = field(default_factory=list)
+
+
+@dataclass
+class _Baseline:
+    """Chain state seen so far, for the monotonic and offline-bound checks."""
+
+    redeemed: int = 0
+    sequence: int = 0
+    status: int = 0
+    deposit: int = 0
+
+
+class RigStateMachine(RuleBasedStateMachine):
+    """Bind a started ``SharedChain`` to ``world`` (else the class starts one on first use);
+    ``strict`` False records verdicts in ``records`` instead of failing (the benchmark)."""
+
+    world: ClassVar[SharedChain | None] = None
+    strict: ClassVar[bool] = True
+    defects: ClassVar[tuple[str, ...]] = ()
+    records: ClassVar[list[ExampleRecord]] = []
+    kept: ClassVar[Path | None] = None     # the last failing example's workdir (logs, card)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run: ExampleRun | None = None
+        self.failed = ""            # what raised in a rule or invariant: the example failed
+        self.rules = 0
+        self.names = 0
+        self.channel = ChannelState.OPEN
+        self.protected_block = 0    # reorgs stop above the customer's last transaction
+        self.seen = _Baseline()
+        self.armed_until = 0.0      # when the last checkpoint cut's watcher gives up
+
+    # ------------------------------------------------------------------ plumbing
+    @classmethod
+    def shared_world(cls) -> SharedChain:
+        if cls.world is None or not cls.world.running:
+            cls.world = SharedChain().start()
+            atexit.register(cls.world.stop)
+        return cls.world
+
+    @property
+    def m(self) -> MachineRig:
+        assert self.run is not None and self.run.machine is not None
+        return self.run.machine
+
+    @property
+    def powered(self) -> bool:
+        return self.run is not None and self.run.machine is not None and self.m.pi.powered
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Notes what a rule or invariant raised, so teardown knows the example failed (and
+        skips the oracle); outside ``strict`` the error is only recorded."""
+        try:
+            yield
+        except BaseException as e:
+            self.failed = self.failed or f"{type(e).__name__}: {e}"
+            if self.strict or not isinstance(e, Exception):
+                raise
+
+    def act(self, steps: list[actions.ScheduleStep]) -> None:
+        """One rule's steps (a failed example does nothing more)."""
+        if self.failed:
+            return
+        self.rules += 1
+        assert self.run is not None
+        with self.guard():
+            self.run.do(steps)
+
+    def label(self, prefix: str) -> str:
+        self.names += 1
+        return f"{prefix}{self.names}"
+
+    def active(self, prefix: str) -> list[tuple[str, str]]:
+        """(name, kind) of the active faults whose kind starts with ``prefix``."""
+        if self.run is None or self.run.ctx is None:
+            return []
+        return [(a.name, a.fault.kind) for a in self.run.ctx.active
+                if a.fault.kind.startswith(prefix)]
+
+    def active_params(self, prefix: str) -> list[tuple[str, str, dict[str, Any]]]:
+        if self.run is None or self.run.ctx is None:
+            return []
+        return [(a.name, a.fault.kind, a.fault.params()) for a in self.run.ctx.active
+                if a.fault.kind.startswith(prefix)]
+
+    def paid_taps(self) -> int:
+        assert self.run is not None and self.run.ctx is not None
+        return sum(op["op"] == "tap" and op["verdict"] in PAID for op in self.run.ctx.ops)
+
+    def customer_did(self) -> None:
+        self.protected_block = self.m.chain.block_number
+
+    def await_power_off(self, seconds: float) -> bool:
+        """Poll until the power is off (True) or ``seconds`` pass; the time spent goes into
+        the schedule as a wait."""
+        assert self.run is not None
+        began = time.monotonic()
+        deadline = began + seconds
+        while self.powered and time.monotonic() < deadline:
+            time.sleep(POLL)
+        self.run.record_wait(time.monotonic() - began)
+        return not self.powered
+
+    def cut_since_power_on(self) -> bool:
+        """The timeline shows a power cut after the last time the power came on (a healed
+        checkpoint cut whose thread found its checkpoint later)."""
+        assert self.run is not None and self.run.ctx is not None
+        for e in reversed(self.run.ctx.timeline.entries):
+            if e.kind.startswith("power.") and e.action == "cut":
+                return True
+            if (e.kind == "boot" and e.action == "step") or \
+                    (e.kind.startswith("power.") and e.action == "heal"):
+                return False
+        return False
+
+    def purchase(self, phone: int, product: int) -> list[actions.ScheduleStep]:
+        """People keep buying coffee whatever else happens: a tap if the machine has power."""
+        return actions.tap(phone, product) if self.powered else []
+
+    def refire(self, kind: str, params: dict[str, Any], prefix: str,
+               same: list[str]) -> list[actions.ScheduleStep]:
+        """Heal what ``same`` names (a fault of that kind is active), then fire anew."""
+        steps = [s for name in same for s in actions.heal(name)]
+        return steps + actions.fault(kind, self.label(prefix), **params)
+
+    # ------------------------------------------------------------------ start
+    @initialize(run_seed=st.integers(0, 2**32 - 1))
+    def boot(self, run_seed: int) -> None:
+        """A new machine on the deployed platform, booted and synced once."""
+        self.run = ExampleRun(self.shared_world(), f"stateful-{run_seed}", run_seed, SETTINGS,
+                              defects=tuple(self.defects))
+        self.seen.deposit = SETTINGS.deposit
+        with self.guard():
+            self.run.start()
+            self.customer_did()
+            self.run.do(actions.boot(), phase="start")
+
+    # ------------------------------------------------------------------ people
+    @precondition(lambda self: self.powered)
+    @rule(phone=phones, product=products)
+    def buy_coffee(self, phone: int, product: int) -> None:
+        self.act(actions.tap(phone, product))
+
+    @precondition(lambda self: self.powered)
+    @rule(purchases=st.lists(st.tuples(phones, products), min_size=2, max_size=4))
+    def coffee_rush(self, purchases: list[tuple[int, int]]) -> None:
+        """Several people in a row (coffees are what the faults are about, so two rules
+        buy them)."""
+        self.act([s for phone, product in purchases for s in actions.tap(phone, product)])
+
+    @precondition(lambda self: self.powered)
+    @rule()
+    def redeem_button(self) -> None:
+        self.act(actions.redeem())
+
+    @precondition(lambda self: self.powered)
+    @rule()
+    def let_time_pass(self) -> None:
+        self.act(actions.wait(0.5))
+
+    # ------------------------------------------------------------------ power
+    @precondition(lambda self: self.powered and not self.active("power.cut_at_checkpoint"))
+    @rule(checkpoint=st.sampled_from(actions.TAP_CHECKPOINTS + actions.REDEEM_CHECKPOINTS),
+          phone=phones, product=products)
+    def power_cut_at_checkpoint(self, checkpoint: str, phone: int, product: int) -> None:
+        """Cut at a named checkpoint of the payment or redeem path; a cut that did not come
+        (the tap was refused, nothing to redeem) is healed: the hold comes off."""
+        name = self.label("cut")
+        self.armed_until = time.monotonic() + actions.CUT_WINDOW
+        self.act(actions.cut_at_checkpoint(name, checkpoint, self.well_phone(phone), product))
+        with self.guard():
+            if self.failed:
+                return
+            if not self.await_power_off(actions.cut_settle_seconds(checkpoint)):
+                self.run.do(actions.heal(name))  # type: ignore[union-attr]
+
+    def well_phone(self, phone: int) -> int:
+        """``phone``, or a phone without a misbehaviour if it has one (a refused tap never
+        reaches the checkpoint the cut waits for)."""
+        sick = {p["phone"] for _, _, p in self.active_params("nfc.")}
+        well = [i for i in range(1, SETTINGS.phones + 1) if i not in sick]
+        return phone if phone not in sick or not well else well[phone % len(well)]
+
+    @precondition(lambda self: self.powered and not self.active("power.cut_at_write")
+                  and not self.active("power.torn_write"))
+    @rule(k=st.integers(1, 3), torn=st.booleans(), phone=phones, product=products)
+    def power_cut_at_write(self, k: int, torn: bool, phone: int, product: int) -> None:
+        name = self.label("write")
+        self.act(actions.cut_at_write(name, k, torn, phone, product))
+        with self.guard():
+            if self.failed:
+                return
+            if not self.await_power_off(1.5):
+                self.run.do(actions.heal(name))  # type: ignore[union-attr]
+
+    @precondition(lambda self: self.powered)
+    @rule(delay=st.sampled_from(actions.CUT_DELAYS), phone=phones, product=products)
+    def power_cut_after(self, delay: float, phone: int, product: int) -> None:
+        name = self.label("cut")
+        self.act(actions.cut_after(name, delay, phone, product))
+        with self.guard():
+            if self.failed:
+                return
+            if not self.await_power_off(delay + 1.0):
+                self.run.do(actions.heal(name))  # type: ignore[union-attr]
+
+    @precondition(lambda self: self.run is not None and not self.powered)
+    @rule()
+    def power_on(self) -> None:
+        """Heal the power faults (each powers the Pi back on), or switch it on."""
+        names = [n for n, _ in self.active("power.")]
+        self.act([s for n in names for s in actions.heal(n)] or actions.power_on())
+
+    # ------------------------------------------------------------------ network
+    @precondition(lambda self: self.run is not None)
+    @rule(choice=st.sampled_from(actions.NET_FAULTS), phone=phones, product=products)
+    def net_fault(self, choice: tuple[str, dict[str, Any]], phone: int, product: int) -> None:
+        """A network fault between the machine and the chain, then a purchase."""
+        kind, params = choice
+        same = [n for n, k in self.active("net.") if k == kind]
+        self.act(self.refire(kind, params, "net", same) + self.purchase(phone, product))
+
+    # ------------------------------------------------------------------ chain
+    def reorg_room(self) -> int:
+        """Blocks above the customer's last transaction and the last node restart (nobody
+        re-broadcasts the customer's transactions a reorg removes, only the machine's own)."""
+        if self.run is None or self.run.machine is None or self.failed:
+            return 0
+        try:
+            return self.m.chain.block_number - self.protected_block
+        except Exception:  # the node is unreachable: no reorg now
+            return 0
+
+    @precondition(lambda self: self.reorg_room() >= 1)
+    @rule(depth=st.sampled_from(actions.REORG_DEPTHS))
+    def chain_reorg(self, depth: int) -> None:
+        self.act(actions.fault("chain.reorg", self.label("reorg"),
+                           depth=min(depth, self.reorg_room())))
+        self.seen = _Baseline(deposit=self.seen.deposit)   # a reorg may roll redeems back
+
+    @precondition(lambda self: self.powered and not self.active("chain.drop_tx")
+                  and self.paid_taps() > 0)
+    @rule()
+    def chain_drop_redeem(self) -> None:
+        self.act(actions.drop_redeem(self.label("drop")))
+
+    @precondition(lambda self: self.run is not None)
+    @rule(event=st.sampled_from(actions.CHAIN_EVENTS), phone=phones, product=products)
+    def chain_event(self, event: tuple[str, dict[str, Any]], phone: int, product: int) -> None:
+        """The node restarts, time jumps, or blocks are mined (confirmations, reorg room);
+        then a purchase."""
+        kind, params = event
+        if kind == "chain.node_restart":
+            assert self.run is not None
+            self.run.world.dirty = True      # its snapshots are gone: reload at reset
+        steps = actions.mine(**params) if kind == "mine" else \
+            actions.fault(kind, self.label(kind.split(".")[1]), **params)
+        self.act(steps + self.purchase(phone, product))
+        if kind == "chain.node_restart" and not self.failed:
+            # anvil cannot reorg below a restart: the loaded state has no parent states to
+            # rebuild from, and a reorg into them wipes the chain (contracts included).
+            with self.guard():
+                self.protected_block = self.m.chain.block_number
+
+    # ------------------------------------------------------------------ healing
+    @precondition(lambda self: bool(self.healable()))
+    @rule(which=pick)
+    def heal_fault(self, which: int) -> None:
+        """Heal one active network, chain, sensor, brew-board or phone fault (power comes
+        back with power_on)."""
+        faults = self.healable()
+        self.act(actions.heal(faults[which % len(faults)]))
+
+    def healable(self) -> list[str]:
+        return [n for prefix in actions.HEALABLE for n, _ in self.active(prefix)]
+
+    # ------------------------------------------------------------------ customer
+    @precondition(lambda self: self.channel == ChannelState.OPEN and self.run is not None)
+    @rule(amount=st.sampled_from(actions.TOP_UPS), phone=phones, product=products)
+    def customer_top_up(self, amount: int, phone: int, product: int) -> None:
+        self.act(actions.top_up(amount) + self.purchase(phone, product))
+        self.seen.deposit += amount
+        self.customer_did()
+
+    @precondition(lambda self: self.channel == ChannelState.OPEN and self.run is not None)
+    @rule(via=st.sampled_from(("channel", "rental")))
+    def customer_close(self, via: str) -> None:
+        self.act(actions.close(via))
+        self.channel = ChannelState.CLOSING
+        self.customer_did()
+
+    @precondition(lambda self: self.channel == ChannelState.CLOSING and self.powered)
+    @rule()
+    def customer_settle(self) -> None:
+        self.act(actions.settle())
+        self.channel = ChannelState.SETTLED
+        self.customer_did()
+
+    # ------------------------------------------------------------------ devices
+    @precondition(lambda self: self.run is not None)
+    @rule(choice=st.sampled_from(actions.SENSOR_FAULTS), phone=phones, product=products)
+    def sensor_fault(self, choice: tuple[str, dict[str, Any]], phone: int, product: int
+                     ) -> None:
+        """A sensor-board fault, then a purchase (refused while brewing is unsafe)."""
+        kind, params = choice
+        same = [n for n, k, p in self.active_params("i2c.")
+                if k == kind and p["device"] == params["device"]]
+        self.act(self.refire(kind, params, "i2c", same) + self.purchase(phone, product))
+
+    @precondition(lambda self: self.powered)
+    @rule(choice=st.sampled_from(actions.BOARD_FAULTS), phone=phones, product=products)
+    def brew_board_fault(self, choice: tuple[str, dict[str, Any]], phone: int,
+                         product: int) -> None:
+        """A brew-board fault, then a purchase that meets it."""
+        kind, params = choice
+        same = [n for n, k in self.active("serial.") if k == kind]
+        self.act(self.refire(kind, params, "board", same) + actions.tap(phone, product))
+
+    @precondition(lambda self: self.powered)
+    @rule(choice=st.sampled_from(actions.PHONE_FAULTS), phone=phones, product=products)
+    def phone_misbehaves(self, choice: tuple[str, dict[str, Any]], phone: int,
+                         product: int) -> None:
+        """One misbehaviour per phone at a time (a new one replaces it), then that phone
+        taps."""
+        kind, params = choice
+        same = [n for n, _, p in self.active_params("nfc.") if p["phone"] == phone]
+        self.act(self.refire(kind, {**params, "phone": phone}, "phone", same)
+                 + actions.tap(phone, product))
+
+    # ------------------------------------------------------------------ invariants
+    @invariant()
+    def firmware_runs_unless_cut(self) -> None:
+        """The firmware process only stops when a power fault cut it."""
+        if self.run is None or self.run.machine is None or self.powered or self.failed:
+            return
+        with self.guard():
+            if not self.active("power.") and not self.cut_since_power_on():
+                raise StepInvariantError(
+                    "the firmware process stopped with no power fault active (it crashed or "
+                    f"exited); console tail:\n{self.console_tail()}")
+
+    @invariant()
+    def chain_state_monotonic(self) -> None:
+        """Redeemed cumulative, sequence and status never go back (a reorg excepted)."""
+        if self.run is None or self.run.machine is None or self.failed:
+            return
+        with self.guard():
+            now = channel_state(self.m.platform, self.m.rental.channel_id)
+            was = self.seen
+            back = [f"{what} {a} -> {b}" for what, a, b in (
+                ("redeemed", was.redeemed, now.redeemed),
+                ("sequence", was.sequence, now.sequence),
+                ("status", was.status, now.status)) if b < a]
+            if back:
+                raise StepInvariantError(f"on-chain channel state went back without a reorg: "
+                                         f"{', '.join(back)}")
+            self.seen = _Baseline(now.redeemed, now.sequence, now.status,
+                                  max(was.deposit, now.deposit))
+
+    @invariant()
+    def offline_bound(self) -> None:
+        """The machine's latest receipt never exceeds what was ever deposited on-chain (the
+        most it can have seen)."""
+        if not self.powered or self.failed:
+            return
+        with self.guard():
+            try:
+                status = self.m.control.request("status", timeout=3.0)
+            except ControlError:
+                status = None        # booting, or the power went meanwhile: nothing to read
+            latest = (status or {}).get("latest") or {}
+            if latest.get("cumulative", 0) > self.seen.deposit:
+                raise StepInvariantError(
+                    f"the machine's latest receipt (sequence {latest.get('sequence')}) has "
+                    f"cumulative {latest['cumulative']}, above the {self.seen.deposit} ever "
+                    "deposited")
+
+    @invariant()
+    def each_brew_dispensed_once(self) -> None:
+        if self.run is None or self.run.machine is None or self.failed:
+            return
+        with self.guard():
+            ids = [d.brew_id for d in self.m.board.dispenses.records()]
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            if twice:
+                raise StepInvariantError(f"the brew board dispensed brew id(s) {twice} more "
+                                         "than once")
+
+    # ------------------------------------------------------------------ end
+    def console_tail(self, lines: int = 15) -> str:
+        if self.run is None or self.run.machine is None:
+            return "(no machine)"
+        path = self.m.workdir / "console.jsonl"
+        if not path.exists():
+            return "(no console log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def outlast_armed_cuts(self) -> None:
+        """Wait until a healed checkpoint cut's watcher has given up: healing does not stop
+        it, and a cut in the final phase would cut the sync the oracle's History needs."""
+        left = self.armed_until - time.monotonic()
+        if left > 0 and self.run is not None:
+            self.run.do(actions.wait(left + 0.1))
+
+    @classmethod
+    def keep_only(cls, workdir: Path) -> None:
+        """Shrinking fails many examples; only the last (the one reported) keeps its files."""
+        if cls.kept is not None and cls.kept != workdir:
+            shutil.rmtree(cls.kept, ignore_errors=True)
+        cls.kept = workdir
+
+    def teardown(self) -> None:
+        """Heal, final sync, full oracle; always stop the machine and put the chain back.
+
+        A failing example (a step raised, a step invariant or the oracle failed) is written
+        as a scenario file; the last one written is the shrunk example Hypothesis reports."""
+        run = self.run
+        if run is None:
+            return
+        outcome, message, summary = "error", self.failed, self.failed.split("\n", 1)[0]
+        try:
+            if not self.failed:
+                try:
+                    self.outlast_armed_cuts()
+                    report = run.finish()
+                except Exception as e:
+                    message = summary = (f"the final phase or the oracle could not run: "
+                                         f"{type(e).__name__}: {e}")
+                    if self.strict:
+                        raise
+                else:
+                    outcome = "passed" if report.ok else "violated"
+                    message = "" if report.ok else report.render_text()
+                    summary = report.summary()
+        finally:
+            written = ""
+            if outcome != "passed":
+                written = str(run.write(description=f"{outcome}: {summary}"))
+                print(f"{outcome}: schedule written to {written}\nreplay: {run.replay}\n"
+                      f"files (logs, SD card): {run.workdir}\n"
+                      f"{message}\nconsole tail:\n{self.console_tail()}", file=sys.stderr)
+            run.close(keep=outcome != "passed")
+            if outcome != "passed":
+                self.keep_only(run.workdir)
+            self.records.append(ExampleRecord(run.name, run.run_seed, self.rules,
+                                              len(run.steps), outcome, summary, message,
+                                              dict(run.timings), written, list(run.steps)))
+        if outcome == "violated" and self.strict:
+            raise OracleViolation(f"{summary}\nschedule: {written}\nreplay: {run.replay}\n\n"
+                                  f"{message}")

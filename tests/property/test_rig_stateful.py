@@ -1,0 +1,178 @@
+"""Random fault schedules over the whole rig (Hypothesis stateful), checked by the oracle.
+
+The state machine is ``tests/property/rig_machine.py``; see docs/property-testing.md.
+``COFFEEPAY_HYPOTHESIS_PROFILE`` picks the budget: ``ci`` (default; a few short examples,
+the same ones every run) or ``nightly`` (>= 1,000 new random examples, split into
+``COFFEEPAY_HYPOTHESIS_SHARDS`` parametrized shards for pytest-xdist).
+``COFFEEPAY_HYPOTHESIS_EXAMPLES`` / ``_STEPS`` override the example count and steps per
+example. Both profiles first replay the failures saved in ``tests/property/examples/``.
+
+``ci`` is derandomized by a fixed seed rather than Hypothesis' ``derandomize=True``, which
+would switch the example database off (and with it the saved regressions).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, seed, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.stateful import run_state_machine_as_test
+
+from rig.scenario import ScenarioError, load_scenario
+from rig.scenario.model import Settings
+from tests.property import rig_actions as act
+from tests.property.rig_machine import (
+    SETTINGS,
+    RigStateMachine,
+    StepInvariantError,
+)
+from tests.property.rig_schedule import scenario_doc, write_scenario
+from tests.property.rig_world import SharedChain
+
+EXAMPLES_DB = Path(__file__).parent / "examples"
+_COMMON = {"deadline": None, "print_blob": True,
+           "database": DirectoryBasedExampleDatabase(str(EXAMPLES_DB)),
+           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.filter_too_much]}
+PROFILES = {
+    # About 2 minutes on the 2-core CI machine.
+    "ci": settings(max_examples=15, stateful_step_count=8, derandomize=False, **_COMMON),
+    # The nightly budget (docs/property-testing.md): run with -n 2 and 2 shards.
+    "nightly": settings(max_examples=1000, stateful_step_count=8, derandomize=False,
+                        **_COMMON),
+}
+SEEDS = {"ci": 20_260_601, "nightly": None}   # None: a new random exploration every night
+PROFILE = os.environ.get("COFFEEPAY_HYPOTHESIS_PROFILE", "ci")
+SHARDS = int(os.environ.get("COFFEEPAY_HYPOTHESIS_SHARDS", "1"))
+TIMEOUT = {"ci": 1200, "nightly": 0}   # pytest-timeout seconds (0: none); shrinking included
+
+
+def profile_settings(shards: int = SHARDS) -> settings:
+    if PROFILE not in PROFILES:
+        raise pytest.UsageError(f"COFFEEPAY_HYPOTHESIS_PROFILE={PROFILE!r}: known profiles "
+                                f"are {', '.join(PROFILES)}")
+    base = PROFILES[PROFILE]
+    examples = int(os.environ.get("COFFEEPAY_HYPOTHESIS_EXAMPLES", base.max_examples))
+    steps = int(os.environ.get("COFFEEPAY_HYPOTHESIS_STEPS", base.stateful_step_count))
+    return settings(base, max_examples=max(1, math.ceil(examples / shards)),
+                    stateful_step_count=steps)
+
+
+def machine_factory() -> Callable[[], RigStateMachine]:
+    """What Hypothesis builds each example from, seeded as the profile says."""
+
+    def rig_state_machine() -> RigStateMachine:
+        return RigStateMachine()
+
+    fixed = SEEDS.get(PROFILE)
+    return rig_state_machine if fixed is None else seed(fixed)(rig_state_machine)
+
+
+@pytest.fixture(scope="module")
+def world(request: pytest.FixtureRequest) -> Iterator[SharedChain]:
+    """One anvil for the module; every example reverts it to the deployed platform."""
+    if request.config.getoption("--chain-url"):
+        pytest.skip("needs an anvil the rig owns (snapshots, reorgs, node restarts)")
+    shared = SharedChain().start()
+    RigStateMachine.world = shared
+    try:
+        yield shared
+    finally:
+        RigStateMachine.world = None
+        shared.stop()
+
+
+@pytest.mark.timeout(TIMEOUT.get(PROFILE, 0))
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_random_fault_schedules_keep_every_invariant(world: SharedChain, shard: int) -> None:
+    """Any schedule of taps, power cuts, network, chain, sensor, brew-board and phone faults,
+    top-ups and closes ends with every oracle invariant holding."""
+    run_state_machine_as_test(machine_factory(), settings=profile_settings())  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- the written schedule
+def hand_made_schedule() -> list[act.ScheduleStep]:
+    """One of every action the rules take, in a plausible order."""
+    steps = act.boot() + act.tap(1, 2)
+    steps += act.cut_at_checkpoint("cut1", "receipt-persisted", 2, 1) + act.heal("cut1")
+    steps += act.cut_at_checkpoint("cut2", "redeem-signed", 1, 1) + act.wait(1.0) \
+        + act.mine(2) + act.heal("cut2")
+    steps += act.cut_at_write("write3", 2, True, 1, 3) + act.wait(0.4) + act.heal("write3")
+    steps += act.cut_after("cut4", 0.2, 2, 4) + act.power_on()
+    for i, (kind, params) in enumerate(act.NET_FAULTS + act.SENSOR_FAULTS
+                                       + act.BOARD_FAULTS):
+        steps += act.fault(kind, f"f{i}", **params) + act.heal(f"f{i}")
+    for i, (kind, params) in enumerate(act.PHONE_FAULTS):
+        steps += act.fault(kind, f"p{i}", **params, phone=1 + i % 2) + act.heal(f"p{i}")
+    steps += act.fault("chain.reorg", "reorg9", depth=2) + act.drop_redeem("drop10") \
+        + act.heal("drop10")
+    for i, (kind, params) in enumerate(act.CHAIN_EVENTS):
+        steps += act.mine(**params) if kind == "mine" else act.fault(kind, f"c{i}", **params)
+    steps += act.top_up(500_000) + act.redeem() + act.close("rental") + act.settle()
+    return steps
+
+
+def test_a_rule_sequence_becomes_a_scenario_file_the_runner_loads(tmp_path: Path) -> None:
+    steps = hand_made_schedule()
+    path = write_scenario(scenario_doc("stateful-7", SETTINGS, steps), tmp_path)
+    assert path == tmp_path / "stateful-7.yaml"
+    loaded = load_scenario(path)
+    assert loaded.id == "stateful-7"      # the id the runner derives the seed from
+    assert loaded.settings == SETTINGS
+    assert [(s.kind, s.args) for s in loaded.steps] == steps
+
+
+def test_a_schedule_with_a_fault_parameter_the_catalog_refuses_does_not_load(
+        tmp_path: Path) -> None:
+    steps = act.boot() + act.fault("net.latency", "slow", ms=-5.0)
+    path = write_scenario(scenario_doc("stateful-bad", SETTINGS, steps), tmp_path)
+    with pytest.raises(ScenarioError, match=r"steps\[1\] fault: net.latency: ms must be"):
+        load_scenario(path)
+
+
+def test_only_the_settings_that_differ_from_the_defaults_are_written(tmp_path: Path) -> None:
+    doc = scenario_doc("stateful-1", Settings(phones=2), act.boot())
+    assert doc["settings"] == {"phones": 2}
+    assert yaml.safe_load(write_scenario(doc, tmp_path).read_text())["steps"] == ["boot"]
+
+
+@pytest.mark.parametrize("name", ["../escape", "", ".hidden", "a/b"])
+def test_a_scenario_name_that_is_not_a_plain_file_name_is_refused(tmp_path: Path,
+                                                                   name: str) -> None:
+    with pytest.raises(ValueError, match="plain file name"):
+        write_scenario({"name": name, "steps": ["boot"]}, tmp_path)
+
+
+# ---------------------------------------------------------------------- the checks can fail
+class SellsBeyondTheDeposit(RigStateMachine):
+    defects = ("ignore_offline_bound",)
+
+
+@pytest.mark.timeout(120)
+def test_the_offline_bound_check_catches_a_machine_selling_beyond_the_deposit(
+        world: SharedChain) -> None:
+    """Seeded defect: the firmware ignores the deposit; the step invariant must fail, and the
+    failing schedule must be written where ``rig replay`` finds it."""
+    machine = SellsBeyondTheDeposit()
+    machine.records.clear()
+    machine.boot(run_seed=11)
+    try:
+        # 5 x 300,000 > the 1,000,000 deposit: the fifth tap is beyond the bound.
+        machine.coffee_rush([(1, 4), (2, 4), (1, 4)])
+        machine.coffee_rush([(2, 4)])
+        machine.buy_coffee(1, 4)
+        with pytest.raises(StepInvariantError, match="above the 1000000 ever deposited"):
+            machine.offline_bound()
+    finally:
+        machine.teardown()
+    (record,) = machine.records
+    assert record.outcome == "error"
+    written = load_scenario(record.scenario_file)
+    assert [s.kind for s in written.steps] == ["boot"] + ["tap"] * 5
+    assert written.steps[-1].args == {"phone": 1, "product": 4, "expect": "any"}
