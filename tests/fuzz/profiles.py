@@ -29,6 +29,7 @@ settings.register_profile(
     print_blob=False, suppress_health_check=_QUIET)
 settings.register_profile(
     "nightly", max_examples=NIGHTLY_EXAMPLES, deadline=NIGHTLY_DEADLINE, database=None,
+    derandomize=False,  # explicit: under CI=true the inherited default is derandomized
     print_blob=True, suppress_health_check=_QUIET)
 
 PROFILES = ("ci", "nightly")
