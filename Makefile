@@ -9,7 +9,7 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test rig demo lint gas slither bench crash mutants nightly deps clean distclean help
+.PHONY: test rig demo lint gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
 
 help:
 	@echo "make test     install pinned dependencies, lint, run the test suite"
@@ -67,17 +67,19 @@ crash: deps
 mutants: deps
 	$(PY) -m bench.mutants
 
-# The nightly hunt: random fault schedules (hypothesis, 1,000 examples in 3 shards), the
-# crash-state exploration and 100,000 fuzz inputs per parser; results in bench/results/.
+# The nightly hunt: crash states first, then random fault schedules (hypothesis, 1,000
+# examples in 3 shards) and 100,000 fuzz inputs per parser side by side; see bench/results/.
 nightly: deps
+	$(PY) -m bench.crash_states --states 1000
+	$(MAKE) -j2 nightly-property nightly-fuzz
+
+nightly-property: deps
 	COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=3 \
 	  $(VENV)/bin/pytest -q -p no:cacheprovider -n 3 tests/property/test_rig_stateful.py \
 	  -k random_fault_schedules
-	$(PY) -m bench.crash_states --states 1000
-	$(PY) -m bench.fuzz_nightly --jobs 2
 
-slither: deps
-	bash tools/slither.sh
+nightly-fuzz: deps
+	$(PY) -m bench.fuzz_nightly --jobs 1
 
 clean:
 	rm -rf build .pytest_cache .hypothesis reports

@@ -21,7 +21,8 @@ TOP_UPS = (500_000, 1_000_000)
 # With 2 confirmations, depths 2 and 3 can remove a transaction the firmware already took as
 # final: beyond its finality assumption, kept on purpose (see docs/property-testing.md).
 REORG_DEPTHS = (1, 2, 3)
-HEALABLE = ("net.", "chain.drop_tx", "i2c.", "serial.", "nfc.")   # heal rule; power: power_on
+HEALABLE = ("net.", "chain.drop_tx", "chain.hold_mining", "i2c.", "serial.", "nfc.")
+# (the heal rule's families; power comes back with power_on)
 # Seconds an armed checkpoint cut waits for its checkpoint. A cut that did not come with its
 # tap (or redeem) is healed at once, but its thread keeps watching until the window ends and
 # cuts wherever the checkpoint comes next: a random cut, which the timeline records. Long
@@ -68,6 +69,8 @@ PHONE_FAULTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("nfc.bad_signature", {"mode": "wrong-key"}),
     ("nfc.bad_signature", {"mode": "corrupted"}),
     ("nfc.replay_signature", {}),
+    ("nfc.sign_other_amount", {"delta": -1}),
+    ("nfc.sign_other_amount", {"delta": 100_000}),
 )
 
 

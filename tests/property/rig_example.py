@@ -50,6 +50,7 @@ class ExampleRun:
     run_seed: int
     settings: Settings
     defects: tuple[str, ...] = ()
+    failures: Path = FAILURES    # where write() puts the scenario file
     steps: list[ScheduleStep] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     machine: MachineRig | None = None
@@ -65,7 +66,7 @@ class ExampleRun:
 
     @property
     def replay(self) -> str:
-        return f"rig replay {self.run_seed} {FAILURES / (self.name + '.yaml')}"
+        return f"rig replay {self.run_seed} {self.failures / (self.name + '.yaml')}"
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> MachineRig:
@@ -160,7 +161,7 @@ class ExampleRun:
         return scenario_doc(self.name, self.settings, self.steps, description)
 
     def write(self, description: str = "") -> Path:
-        return write_scenario(self.scenario(description))
+        return write_scenario(self.scenario(description), self.failures)
 
     def _ctx(self) -> RunContext:
         if self.ctx is None:

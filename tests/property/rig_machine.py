@@ -17,7 +17,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,7 +36,10 @@ from rig.platform.channels import ChannelState, channel_state
 from rig.platform.rental import DEFAULT_PRICES
 from rig.scenario.model import Settings
 from tests.property import rig_actions as actions
+from tests.property import rig_checks as checks
+from tests.property.rig_checks import ChainBaseline
 from tests.property.rig_example import ExampleRun
+from tests.property.rig_schedule import FAILURES
 from tests.property.rig_world import CHALLENGE_PERIOD, SharedChain
 
 # A small deposit, so offline sales reach the bound within a few coffees, and a threshold
@@ -77,16 +80,6 @@ class ExampleRecord:
     schedule: list[actions.ScheduleStep] = field(default_factory=list)
 
 
-@dataclass
-class _Baseline:
-    """Chain state seen so far, for the monotonic and offline-bound checks."""
-
-    redeemed: int = 0
-    sequence: int = 0
-    status: int = 0
-    deposit: int = 0
-
-
 class RigStateMachine(RuleBasedStateMachine):
     """Bind a started ``SharedChain`` to ``world`` (else the class starts one on first use);
     ``strict`` False records verdicts in ``records`` instead of failing (the benchmark)."""
@@ -96,6 +89,7 @@ class RigStateMachine(RuleBasedStateMachine):
     defects: ClassVar[tuple[str, ...]] = ()
     records: ClassVar[list[ExampleRecord]] = []
     kept: ClassVar[Path | None] = None     # the last failing example's workdir (logs, card)
+    failures_dir: ClassVar[Path] = FAILURES
 
     def __init__(self) -> None:
         super().__init__()
@@ -105,7 +99,7 @@ class RigStateMachine(RuleBasedStateMachine):
         self.names = 0
         self.channel = ChannelState.OPEN
         self.protected_block = 0    # reorgs stop above the customer's last transaction
-        self.seen = _Baseline()
+        self.seen = ChainBaseline()
         self.armed_until = 0.0      # when the last checkpoint cut's watcher gives up
 
     # ------------------------------------------------------------------ plumbing
@@ -180,18 +174,6 @@ class RigStateMachine(RuleBasedStateMachine):
         self.run.record_wait(time.monotonic() - began)
         return not self.powered
 
-    def cut_since_power_on(self) -> bool:
-        """The timeline shows a power cut after the last time the power came on (a healed
-        checkpoint cut whose thread found its checkpoint later)."""
-        assert self.run is not None and self.run.ctx is not None
-        for e in reversed(self.run.ctx.timeline.entries):
-            if e.kind.startswith("power.") and e.action == "cut":
-                return True
-            if (e.kind == "boot" and e.action == "step") or \
-                    (e.kind.startswith("power.") and e.action == "heal"):
-                return False
-        return False
-
     def purchase(self, phone: int, product: int) -> list[actions.ScheduleStep]:
         """People keep buying coffee whatever else happens: a tap if the machine has power."""
         return actions.tap(phone, product) if self.powered else []
@@ -207,8 +189,8 @@ class RigStateMachine(RuleBasedStateMachine):
     def boot(self, run_seed: int) -> None:
         """A new machine on the deployed platform, booted and synced once."""
         self.run = ExampleRun(self.shared_world(), f"stateful-{run_seed}", run_seed, SETTINGS,
-                              defects=tuple(self.defects))
-        self.seen.deposit = SETTINGS.deposit
+                              defects=tuple(self.defects), failures=self.failures_dir)
+        self.seen = ChainBaseline(deposit=SETTINGS.deposit)
         with self.guard():
             self.run.start()
             self.customer_did()
@@ -315,13 +297,25 @@ class RigStateMachine(RuleBasedStateMachine):
     def chain_reorg(self, depth: int) -> None:
         self.act(actions.fault("chain.reorg", self.label("reorg"),
                            depth=min(depth, self.reorg_room())))
-        self.seen = _Baseline(deposit=self.seen.deposit)   # a reorg may roll redeems back
+        self.seen = self.seen.forget_redeems()
 
     @precondition(lambda self: self.powered and not self.active("chain.drop_tx")
                   and self.paid_taps() > 0)
     @rule()
     def chain_drop_redeem(self) -> None:
         self.act(actions.drop_redeem(self.label("drop")))
+
+    @precondition(lambda self: self.run is not None and not self.active("chain.hold_mining"))
+    @rule(phone=phones, product=products)
+    def chain_hold_mining(self, phone: int, product: int) -> None:
+        """Blocks stop coming (the machine's transactions wait in the pool), then a
+        purchase; customer transactions wait for the heal."""
+        self.act(actions.fault("chain.hold_mining", self.label("hold"))
+                 + self.purchase(phone, product))
+
+    def mining(self) -> bool:
+        """Customer transactions wait for their receipt: not while mining is held."""
+        return self.run is not None and not self.active("chain.hold_mining")
 
     @precondition(lambda self: self.run is not None)
     @rule(event=st.sampled_from(actions.CHAIN_EVENTS), phone=phones, product=products)
@@ -354,21 +348,22 @@ class RigStateMachine(RuleBasedStateMachine):
         return [n for prefix in actions.HEALABLE for n, _ in self.active(prefix)]
 
     # ------------------------------------------------------------------ customer
-    @precondition(lambda self: self.channel == ChannelState.OPEN and self.run is not None)
+    @precondition(lambda self: self.channel == ChannelState.OPEN and self.mining())
     @rule(amount=st.sampled_from(actions.TOP_UPS), phone=phones, product=products)
     def customer_top_up(self, amount: int, phone: int, product: int) -> None:
         self.act(actions.top_up(amount) + self.purchase(phone, product))
-        self.seen.deposit += amount
+        self.seen = replace(self.seen, deposit=self.seen.deposit + amount)
         self.customer_did()
 
-    @precondition(lambda self: self.channel == ChannelState.OPEN and self.run is not None)
+    @precondition(lambda self: self.channel == ChannelState.OPEN and self.mining())
     @rule(via=st.sampled_from(("channel", "rental")))
     def customer_close(self, via: str) -> None:
         self.act(actions.close(via))
         self.channel = ChannelState.CLOSING
         self.customer_did()
 
-    @precondition(lambda self: self.channel == ChannelState.CLOSING and self.powered)
+    @precondition(lambda self: self.channel == ChannelState.CLOSING and self.powered
+                  and self.mining())
     @rule()
     def customer_settle(self) -> None:
         self.act(actions.settle())
@@ -410,10 +405,11 @@ class RigStateMachine(RuleBasedStateMachine):
     @invariant()
     def firmware_runs_unless_cut(self) -> None:
         """The firmware process only stops when a power fault cut it."""
-        if self.run is None or self.run.machine is None or self.powered or self.failed:
+        if self.run is None or self.run.ctx is None or self.powered or self.failed:
             return
         with self.guard():
-            if not self.active("power.") and not self.cut_since_power_on():
+            if not self.active("power.") and \
+                    not checks.cut_since_power_on(self.run.ctx.timeline.entries):
                 raise StepInvariantError(
                     "the firmware process stopped with no power fault active (it crashed or "
                     f"exited); console tail:\n{self.console_tail()}")
@@ -425,16 +421,11 @@ class RigStateMachine(RuleBasedStateMachine):
             return
         with self.guard():
             now = channel_state(self.m.platform, self.m.rental.channel_id)
-            was = self.seen
-            back = [f"{what} {a} -> {b}" for what, a, b in (
-                ("redeemed", was.redeemed, now.redeemed),
-                ("sequence", was.sequence, now.sequence),
-                ("status", was.status, now.status)) if b < a]
+            back = checks.went_back(self.seen, now)
             if back:
                 raise StepInvariantError(f"on-chain channel state went back without a reorg: "
                                          f"{', '.join(back)}")
-            self.seen = _Baseline(now.redeemed, now.sequence, now.status,
-                                  max(was.deposit, now.deposit))
+            self.seen = self.seen.after(now)
 
     @invariant()
     def offline_bound(self) -> None:
@@ -446,21 +437,17 @@ class RigStateMachine(RuleBasedStateMachine):
             try:
                 status = self.m.control.request("status", timeout=3.0)
             except ControlError:
-                status = None        # booting, or the power went meanwhile: nothing to read
-            latest = (status or {}).get("latest") or {}
-            if latest.get("cumulative", 0) > self.seen.deposit:
-                raise StepInvariantError(
-                    f"the machine's latest receipt (sequence {latest.get('sequence')}) has "
-                    f"cumulative {latest['cumulative']}, above the {self.seen.deposit} ever "
-                    "deposited")
+                return               # booting, or the power went meanwhile: nothing to read
+            wrong = checks.above_deposit(status, self.seen.deposit)
+            if wrong:
+                raise StepInvariantError(wrong)
 
     @invariant()
     def each_brew_dispensed_once(self) -> None:
         if self.run is None or self.run.machine is None or self.failed:
             return
         with self.guard():
-            ids = [d.brew_id for d in self.m.board.dispenses.records()]
-            twice = sorted({i for i in ids if ids.count(i) > 1})
+            twice = checks.dispensed_twice(d.brew_id for d in self.m.board.dispenses.records())
             if twice:
                 raise StepInvariantError(f"the brew board dispensed brew id(s) {twice} more "
                                          "than once")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,9 +25,13 @@ from hypothesis import HealthCheck, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
+from rig.history import TimelineEntry
+from rig.platform.channels import ChannelState
 from rig.scenario import ScenarioError, load_scenario
 from rig.scenario.model import Settings
 from tests.property import rig_actions as act
+from tests.property import rig_checks as checks
+from tests.property.rig_checks import ChainBaseline
 from tests.property.rig_machine import (
     SETTINGS,
     RigStateMachine,
@@ -111,7 +116,7 @@ def hand_made_schedule() -> list[act.ScheduleStep]:
     for i, (kind, params) in enumerate(act.PHONE_FAULTS):
         steps += act.fault(kind, f"p{i}", **params, phone=1 + i % 2) + act.heal(f"p{i}")
     steps += act.fault("chain.reorg", "reorg9", depth=2) + act.drop_redeem("drop10") \
-        + act.heal("drop10")
+        + act.heal("drop10") + act.fault("chain.hold_mining", "hold11") + act.heal("hold11")
     for i, (kind, params) in enumerate(act.CHAIN_EVENTS):
         steps += act.mine(**params) if kind == "mine" else act.fault(kind, f"c{i}", **params)
     steps += act.top_up(500_000) + act.redeem() + act.close("rental") + act.settle()
@@ -149,6 +154,70 @@ def test_a_scenario_name_that_is_not_a_plain_file_name_is_refused(tmp_path: Path
         write_scenario({"name": name, "steps": ["boot"]}, tmp_path)
 
 
+# ---------------------------------------------------------------------- the step checks
+def _state(redeemed: int, sequence: int, status: int = 1, deposit: int = 1_000_000
+           ) -> ChannelState:
+    return ChannelState("0xc", status, 0, deposit, redeemed, sequence, "0xp", "0xm", "0xo")
+
+
+def _entry(kind: str, action: str) -> TimelineEntry:
+    return TimelineEntry(0.0, kind, action, {}, None, "")
+
+
+def test_a_redeem_or_status_going_back_on_chain_is_named() -> None:
+    seen = ChainBaseline(redeemed=500_000, sequence=3, status=2)
+    assert checks.went_back(seen, _state(500_000, 3, 2)) == []
+    assert checks.went_back(seen, _state(350_000, 2, 1)) == [
+        "redeemed 500000 -> 350000", "sequence 3 -> 2", "status 2 -> 1"]
+
+
+def test_the_baseline_keeps_the_most_ever_deposited_and_a_reorg_forgets_only_redeems() -> None:
+    seen = ChainBaseline(deposit=2_000_000).after(_state(400_000, 2, deposit=1_000_000))
+    assert seen == ChainBaseline(400_000, 2, 1, 2_000_000)
+    assert seen.forget_redeems() == ChainBaseline(deposit=2_000_000)
+
+
+def test_a_latest_receipt_above_everything_deposited_is_reported() -> None:
+    status = {"latest": {"sequence": 5, "cumulative": 1_150_000}}
+    assert checks.above_deposit(status, 1_150_000) == ""
+    assert "cumulative 1150000, above the 1000000" in checks.above_deposit(status, 1_000_000)
+    assert checks.above_deposit({"latest": None}, 0) == ""
+    assert checks.above_deposit(None, 0) == ""
+
+
+def test_a_brew_id_dispensed_twice_is_found() -> None:
+    assert checks.dispensed_twice([1, 2, 3]) == []
+    assert checks.dispensed_twice([7, 2, 7, 2, 5]) == [2, 7]
+
+
+@pytest.mark.parametrize(("entries", "explained"), [
+    ([], False),
+    ([("power.cut_at_checkpoint", "fire"), ("power.cut_at_checkpoint", "cut")], True),
+    ([("power.cut_at_checkpoint", "cut"), ("power.cut_at_checkpoint", "heal")], False),
+    ([("power.cut_at_checkpoint", "cut"), ("boot", "step")], False),
+    ([("power.cut_at_checkpoint", "cut"), ("tap", "step"), ("net.reset", "fire")], True),
+])
+def test_the_pi_being_off_is_explained_only_by_a_cut_since_it_last_came_on(
+        entries: list[tuple[str, str]], explained: bool) -> None:
+    assert checks.cut_since_power_on([_entry(k, a) for k, a in entries]) is explained
+
+
+# ---------------------------------------------------------------------- the shared chain
+def test_the_shared_chain_comes_back_after_a_node_restart(world: SharedChain) -> None:
+    """A restart loses anvil's snapshots; reset must still give the deployed platform."""
+    chain, platform, anvil = world.ready()
+    deployed = chain.rpc("eth_getCode", platform.payments.address, "latest")
+    chain.mine(3)
+    anvil.restart(keep_state=True)
+    world.dirty = True
+    world.reset()
+    assert chain.block_number == world.base_block
+    assert chain.rpc("eth_getCode", platform.payments.address, "latest") == deployed
+    chain.mine(2)
+    world.reset()                      # and the snapshot taken after the reload works
+    assert chain.block_number == world.base_block
+
+
 # ---------------------------------------------------------------------- the checks can fail
 class SellsBeyondTheDeposit(RigStateMachine):
     defects = ("ignore_offline_bound",)
@@ -156,9 +225,10 @@ class SellsBeyondTheDeposit(RigStateMachine):
 
 @pytest.mark.timeout(120)
 def test_the_offline_bound_check_catches_a_machine_selling_beyond_the_deposit(
-        world: SharedChain) -> None:
+        world: SharedChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Seeded defect: the firmware ignores the deposit; the step invariant must fail, and the
-    failing schedule must be written where ``rig replay`` finds it."""
+    failing schedule must be written as a scenario file the runner loads."""
+    monkeypatch.setattr(SellsBeyondTheDeposit, "failures_dir", tmp_path)
     machine = SellsBeyondTheDeposit()
     machine.records.clear()
     machine.boot(run_seed=11)
@@ -171,8 +241,11 @@ def test_the_offline_bound_check_catches_a_machine_selling_beyond_the_deposit(
             machine.offline_bound()
     finally:
         machine.teardown()
+        if SellsBeyondTheDeposit.kept is not None:   # the failing example's kept files
+            shutil.rmtree(SellsBeyondTheDeposit.kept, ignore_errors=True)
     (record,) = machine.records
     assert record.outcome == "error"
+    assert record.scenario_file == str(tmp_path / "stateful-11.yaml")
     written = load_scenario(record.scenario_file)
     assert [s.kind for s in written.steps] == ["boot"] + ["tap"] * 5
     assert written.steps[-1].args == {"phone": 1, "product": 4, "expect": "any"}
