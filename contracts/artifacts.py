@@ -18,24 +18,6 @@ class Artifact:
     deployed_bytecode: str
     compiler: str
 
-    def error_selectors(self) -> dict[bytes, str]:
-        """4-byte selector → custom error name (web3 does not decode custom errors)."""
-        from eth_utils import keccak
-
-        out = {}
-        for item in self.abi:
-            if item["type"] == "error":
-                sig = f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})"
-                out[keccak(text=sig)[:4]] = item["name"]
-        return out
-
-
-def _abi_type(param: dict) -> str:
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return param["type"]
-
 
 def load_artifacts(path: Path | None = None, mutant: str | None = None) -> dict[str, Artifact]:
     """Every contract with bytecode, by name; compiles first when the cache is stale.

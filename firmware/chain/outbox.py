@@ -132,6 +132,3 @@ class Outbox:
                 log("tx-final", kind=t.kind, hash=t.tx_hash, state=final.value, block=block)
                 self._cp(t.kind, "confirmed", hash=t.tx_hash, block=block,
                          ok=final is TxState.CONFIRMED, **t.meta)
-
-    def receipt_logs(self, t: OutboxTx) -> list:
-        return list(self.w3.eth.get_transaction_receipt(t.tx_hash)["logs"])
