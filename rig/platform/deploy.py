@@ -53,8 +53,12 @@ def deploy_platform(chain: Chain, actors: Actors | None = None, *,
                     challenge_period: int = 24 * 3600,
                     artifacts: dict[str, Artifact] | None = None,
                     customer_credits: int = 10_000 * CREDIT,
-                    manufacturer_credits: int = 10_000 * CREDIT) -> Platform:
-    """Deploy, wire roles, register the machine, and mint starting credits."""
+                    manufacturer_credits: int = 10_000 * CREDIT,
+                    token: str = "CreditToken") -> Platform:
+    """Deploy, wire roles, register the machine, and mint starting credits.
+
+    ``token`` names the credit token's artifact; any other one (the adversarial suite's
+    hostile tokens) is deployed without constructor arguments and must offer ``mint``."""
     actors = actors or Actors.standard()
     arts = artifacts or load_artifacts()
     sender = Sender(chain, error_table(a.abi for a in arts.values()))
@@ -63,11 +67,11 @@ def deploy_platform(chain: Chain, actors: Actors | None = None, *,
     def deploy(name: str, *args: object) -> Contract:
         return sender.deploy(admin, arts[name].abi, arts[name].bytecode, *args)
 
-    token = deploy("CreditToken", admin.address)
+    token_contract = deploy(token, *((admin.address,) if token == "CreditToken" else ()))
     identity = deploy("IdentityProvider", admin.address)
-    payments = deploy("PaymentProvider", token.address, identity.address, challenge_period)
-    rental = deploy("RentalProvider", token.address, identity.address, payments.address)
-    p = Platform(chain, sender, actors, arts, token, identity, payments, rental,
+    payments = deploy("PaymentProvider", token_contract.address, identity.address, challenge_period)
+    rental = deploy("RentalProvider", token_contract.address, identity.address, payments.address)
+    p = Platform(chain, sender, actors, arts, token_contract, identity, payments, rental,
                  challenge_period)
 
     onboard = identity.functions.onboard
@@ -80,6 +84,6 @@ def deploy_platform(chain: Chain, actors: Actors | None = None, *,
     p.tx(admin, payments.functions.setOpener(rental.address, True))
     p.tx(actors.manufacturer,
          identity.functions.registerMachine(actors.machine.address, actors.payee.address))
-    p.tx(admin, token.functions.mint(actors.customer.address, customer_credits))
-    p.tx(admin, token.functions.mint(actors.manufacturer.address, manufacturer_credits))
+    p.tx(admin, token_contract.functions.mint(actors.customer.address, customer_credits))
+    p.tx(admin, token_contract.functions.mint(actors.manufacturer.address, manufacturer_credits))
     return p

@@ -26,7 +26,7 @@ from rig.chain.node import Chain
 from rig.chain.tx import Reverted, Sender, error_table, events
 from rig.platform import Actors, Platform
 from rig.platform.channels import ChannelState
-from rig.platform.deploy import CREDIT, Role
+from rig.platform.deploy import CREDIT, deploy_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SOL = ROOT / "contracts" / "test"
@@ -166,34 +166,9 @@ def deploy_with_token(chain: Chain, token_name: str, main: dict[str, Artifact], 
                       credits: int = 10_000 * CREDIT) -> Platform:
     """The four-contract platform, with a test token from ``contracts/test`` in place of the
     CreditToken; roles onboarded and the machine registered as ``deploy_platform`` does."""
-    actors = actors or Actors.standard()
-    helpers = helper_contracts()
-    sender = combined_sender(chain, main, helpers)
-    admin = actors.admin
-
-    def deploy(art: Artifact, *args: object) -> Contract:
-        return sender.deploy(admin, art.abi, art.bytecode, *args)
-
-    token = deploy(helpers[token_name])
-    identity = deploy(main["IdentityProvider"], admin.address)
-    payments = deploy(main["PaymentProvider"], token.address, identity.address,
-                      challenge_period)
-    rental = deploy(main["RentalProvider"], token.address, identity.address, payments.address)
-    p = Platform(chain, sender, actors, {**main, **helpers}, token, identity, payments, rental,
-                 challenge_period)
-    onboard = identity.functions.onboard
-    for account, role in [(actors.second_admin, Role.Admin),
-                          (actors.manufacturer, Role.Manufacturer),
-                          (actors.customer, Role.Customer),
-                          (actors.supplier, Role.Supplier),
-                          (actors.service, Role.ServiceProvider)]:
-        p.tx(admin, onboard(account.address, role))
-    p.tx(admin, payments.functions.setOpener(rental.address, True))
-    p.tx(actors.manufacturer,
-         identity.functions.registerMachine(actors.machine.address, actors.payee.address))
-    p.tx(admin, token.functions.mint(actors.customer.address, credits))
-    p.tx(admin, token.functions.mint(actors.manufacturer.address, credits))
-    return p
+    return deploy_platform(chain, actors, challenge_period=challenge_period,
+                           artifacts={**main, **helper_contracts()}, token=token_name,
+                           customer_credits=credits, manufacturer_credits=credits)
 
 
 def deploy_contract(p: Platform, name: str, *args: object,
