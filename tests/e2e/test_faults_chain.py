@@ -9,8 +9,6 @@ revert does not restore (chain id, gas limit, base fee, automine) heal in ``fina
 
 from __future__ import annotations
 
-import contextlib
-import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,31 +18,12 @@ from eth_utils import keccak
 
 from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
-from rig.faults import FaultContext, FaultError, Timeline, make_fault
-from rig.faults.base import Fault
+from rig.faults import FaultError, make_fault
 from rig.harness.assemble import build_machine
 from rig.harness.machine_rig import MachineRig
 from rig.platform import deploy_platform
 from rig.platform.channels import channel_state
-
-
-def _ctx(m: MachineRig) -> FaultContext:
-    return FaultContext(m, random.Random(m.seed), Timeline())
-
-
-@contextlib.contextmanager
-def _active(fault: Fault, ctx: FaultContext) -> Iterator[Fault]:
-    fault.fire(ctx)
-    try:
-        yield fault
-    finally:
-        fault.heal(ctx)
-
-
-def _idle(m: MachineRig) -> dict:
-    m.power_on()
-    return m.wait_until(lambda s: s["online"] and s["checked_in"] and not s["open_tx"],
-                        what="online, checked in and idle")
+from tests.e2e.support import active, fault_ctx, idle
 
 
 def _redeems(s: dict) -> list[dict]:
@@ -110,13 +89,13 @@ def test_bad_parameters_are_refused_with_the_reason(kind, params, message):
 # ---------------------------------------------------------------------- against the machine
 def test_time_warp_runs_out_the_redeem_interval(machine_factory):
     m = machine_factory(redeem_interval=3600)
-    _idle(m)
+    idle(m)
     cumulative = _tap(m)
     _synced_rounds(m, 3)
     s = m.status()
     assert s["view"]["redeemed"] == 0 and _redeems(s) == []  # the hour has not run out
     before = m.chain.timestamp()
-    make_fault("chain.time_warp", {"seconds": 3600}).fire(_ctx(m))
+    make_fault("chain.time_warp", {"seconds": 3600}).fire(fault_ctx(m))
     assert m.chain.timestamp() >= before + 3600
     s = m.wait_until(lambda s: s["view"]["redeemed"] == cumulative and not s["open_tx"],
                      what="redeemed once the interval ran out")   # no request needed
@@ -125,12 +104,12 @@ def test_time_warp_runs_out_the_redeem_interval(machine_factory):
 
 def test_gas_spike_holds_the_redeem_until_the_fee_comes_back(machine_factory):
     m = machine_factory()
-    _idle(m)
+    idle(m)
     start = m.chain.block_number
     base = m.chain.w3.eth.get_block("latest")["baseFeePerGas"]
     factor = max(10.0, 2 * (3 * base + 10**9) / base)  # above the firmware's fee headroom
-    ctx = _ctx(m)
-    with _active(make_fault("chain.gas_spike", {"factor": factor}), ctx):
+    ctx = fault_ctx(m)
+    with active(make_fault("chain.gas_spike", {"factor": factor}), ctx):
         cumulative = _tap(m)
         m.control.request("redeem")
         m.wait_until(lambda s: _redeems(s), mine=False, what="redeem signed")
@@ -145,10 +124,10 @@ def test_gas_spike_holds_the_redeem_until_the_fee_comes_back(machine_factory):
 
 def test_gas_limit_squeeze_holds_the_redeem_until_healed(machine_factory):
     m = machine_factory()
-    _idle(m)
+    idle(m)
     start = m.chain.block_number
     fault = make_fault("chain.gas_limit_squeeze", {"gas_limit": 100_000})
-    with _active(fault, _ctx(m)):
+    with active(fault, fault_ctx(m)):
         cumulative = _tap(m)
         m.control.request("redeem")
         m.wait_until(lambda s: _redeems(s), mine=False, what="redeem signed")
@@ -163,11 +142,11 @@ def test_gas_limit_squeeze_holds_the_redeem_until_healed(machine_factory):
 
 def test_chain_id_mismatch_no_transaction_is_sent(machine_factory):
     m = machine_factory()
-    _idle(m)
+    idle(m)
     start = m.chain.block_number
     own_id = m.chain.chain_id
     proxy = m.proxy.stats
-    with _active(make_fault("chain.id_mismatch"), _ctx(m)):
+    with active(make_fault("chain.id_mismatch"), fault_ctx(m)):
         assert m.chain.chain_id == own_id + 1
         m.wait_until(lambda s: not s["online"], mine=False, what="firmware refuses the node")
         sent = proxy.method_count("forwarded", "eth_sendRawTransaction")
@@ -185,7 +164,7 @@ def test_chain_id_mismatch_no_transaction_is_sent(machine_factory):
 
 def test_reorg_drops_the_redeem_and_the_firmware_resends_it(machine_factory):
     m = machine_factory(confirmations=3)
-    _idle(m)
+    idle(m)
     start = m.chain.block_number
     mark = m.control.mark()
     cumulative = _tap(m)
@@ -194,7 +173,7 @@ def test_reorg_drops_the_redeem_and_the_firmware_resends_it(machine_factory):
     m.mine()   # one block on top: still short of 3 confirmations
     depth = m.chain.block_number - mined.data["block"] + 1
     fault = make_fault("chain.reorg", {"depth": depth})
-    fault.fire(_ctx(m))
+    fault.fire(fault_ctx(m))
     assert fault.dropped == [mined.data["hash"]]  # type: ignore[attr-defined]
     again = m.control.wait_for("redeem-mined", after=mined.seq)  # noticed, re-sent
     assert again.data["hash"] == mined.data["hash"] and again.data["block"] > mined.data["block"]
@@ -206,11 +185,11 @@ def test_reorg_drops_the_redeem_and_the_firmware_resends_it(machine_factory):
 
 def test_drop_tx_the_firmware_resends_the_dropped_redeem(machine_factory):
     m = machine_factory()
-    _idle(m)
+    idle(m)
     start = m.chain.block_number
-    ctx = _ctx(m)
+    ctx = fault_ctx(m)
     fault = make_fault("chain.drop_tx", {"which": "redeem", "wait_seconds": 20})
-    with _active(fault, ctx):
+    with active(fault, ctx):
         cumulative = _tap(m)
         m.control.request("redeem")
         m.wait_until(lambda s: any(e.action == "dropped" for e in ctx.timeline.entries),
@@ -225,7 +204,7 @@ def test_drop_tx_the_firmware_resends_the_dropped_redeem(machine_factory):
 def test_node_restart_needs_a_node_the_rig_owns(machine_factory):
     m = machine_factory()
     with pytest.raises(FaultError, match="does not own the chain node"):
-        make_fault("chain.node_restart").fire(_ctx(m))
+        make_fault("chain.node_restart").fire(fault_ctx(m))
 
 
 @pytest.fixture
@@ -247,12 +226,12 @@ def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_node,
                       request.config.getoption("--profile") or "emulated")
     m.anvil = node
     try:
-        _idle(m)
+        idle(m)
         first = _tap(m)
         _settled(m, first)
         block = m.chain.block_number
         assert threading.current_thread() is threading.main_thread()
-        make_fault("chain.node_restart", {"down_seconds": 0.5}).fire(_ctx(m))
+        make_fault("chain.node_restart", {"down_seconds": 0.5}).fire(fault_ctx(m))
         assert node.running() and m.chain.block_number == block      # state kept
         assert channel_state(m.platform, m.rental.channel_id).redeemed == first
         broken = (m.proxy.stats.event_count("upstream-closed")

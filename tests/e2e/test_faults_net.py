@@ -7,41 +7,18 @@ back to a reconciled state: exactly one redeem per receipt, no nonce gap.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
-from collections.abc import Iterator
 
 import pytest
 from eth_utils import keccak
 
-from rig.faults import FaultContext, FaultError, Timeline, make_fault
-from rig.faults.base import Fault
+from rig.faults import FaultError, make_fault
 from rig.harness.machine_rig import MachineRig
 from rig.platform.channels import channel_state
+from tests.e2e.support import active, fault_ctx, idle
 
 FAST_RPC = 0.2   # firmware rpc_timeout: a blackholed call gives up quickly
-
-
-def _ctx(m: MachineRig) -> FaultContext:
-    return FaultContext(m, random.Random(m.seed), Timeline())
-
-
-@contextlib.contextmanager
-def _active(fault: Fault, ctx: FaultContext) -> Iterator[Fault]:
-    """Fire now, heal on the way out whatever happens (the session chain is shared)."""
-    fault.fire(ctx)
-    try:
-        yield fault
-    finally:
-        fault.heal(ctx)
-
-
-def _idle(m: MachineRig) -> dict:
-    """Booted, synced, checked in, nothing in flight."""
-    m.power_on()
-    return m.wait_until(lambda s: s["online"] and s["checked_in"] and not s["open_tx"],
-                        what="online, checked in and idle")
 
 
 def _redeem_confirmed(m: MachineRig, cumulative: int, timeout: float = 30.0) -> dict:
@@ -116,10 +93,10 @@ def test_flapping_phases_replay_from_the_seed():
 # ---------------------------------------------------------------------- against the machine
 def test_blackhole_offline_coffees_then_redeemed_after_heal(machine_factory):
     m = machine_factory(rpc_timeout=FAST_RPC)
-    _idle(m)
-    ctx = _ctx(m)
+    idle(m)
+    ctx = fault_ctx(m)
     sent = m.proxy.stats.method_count("forwarded", "eth_sendRawTransaction")
-    with _active(make_fault("net.blackhole"), ctx):
+    with active(make_fault("net.blackhole"), ctx):
         m.wait_until(lambda s: not s["online"], mine=False, what="offline")
         cumulative = _served(m, 2)                      # coffee needs no uplink
         m.control.request("redeem")
@@ -132,8 +109,8 @@ def test_blackhole_offline_coffees_then_redeemed_after_heal(machine_factory):
 
 def test_reset_takes_the_firmware_offline_until_healed(machine_factory):
     m = machine_factory(rpc_timeout=FAST_RPC)
-    _idle(m)
-    with _active(make_fault("net.reset"), _ctx(m)):
+    idle(m)
+    with active(make_fault("net.reset"), fault_ctx(m)):
         m.wait_until(lambda s: not s["online"], mine=False, what="offline")
         assert m.proxy.stats.event_count("reset") > 0
         cumulative = _served(m, 1)
@@ -142,9 +119,9 @@ def test_reset_takes_the_firmware_offline_until_healed(machine_factory):
 
 def test_latency_beyond_the_rpc_timeout_is_an_outage(machine_factory):
     m = machine_factory(rpc_timeout=FAST_RPC)
-    _idle(m)
+    idle(m)
     fault = make_fault("net.latency", {"ms": 3 * FAST_RPC * 1000, "jitter_ms": 100})
-    with _active(fault, _ctx(m)):
+    with active(fault, fault_ctx(m)):
         m.wait_until(lambda s: not s["online"], mine=False, what="offline")
         cumulative = _served(m, 1)
     _redeem_confirmed(m, cumulative)
@@ -152,10 +129,10 @@ def test_latency_beyond_the_rpc_timeout_is_an_outage(machine_factory):
 
 def test_bandwidth_a_thin_link_is_slow_but_never_wrong(machine_factory):
     m = machine_factory()
-    _idle(m)
+    idle(m)
     rate = 10_000
     fault = make_fault("net.bandwidth", {"bytes_per_second": rate})
-    with _active(fault, _ctx(m)):
+    with active(fault, fault_ctx(m)):
         start = m.chain.block_number
         before, t0 = m.proxy.stats.bytes_delivered("downstream"), time.monotonic()
         cumulative = _served(m, 1)
@@ -169,11 +146,11 @@ def test_bandwidth_a_thin_link_is_slow_but_never_wrong(machine_factory):
 
 def test_response_lost_the_outbox_resends_the_same_transaction(machine_factory):
     m = machine_factory()
-    _idle(m)
+    idle(m)
     start = m.chain.block_number
     sent = m.proxy.stats.method_count("forwarded", "eth_sendRawTransaction")
     fault = make_fault("net.response_lost", {"method": "eth_sendRawTransaction", "count": 1})
-    with _active(fault, _ctx(m)):
+    with active(fault, fault_ctx(m)):
         cumulative = _served(m, 1)
         s = _redeem_confirmed(m, cumulative)
         assert fault.dropped() == 1  # type: ignore[attr-defined]
@@ -188,10 +165,10 @@ def test_response_lost_the_outbox_resends_the_same_transaction(machine_factory):
 def test_response_lost_catches_firmware_that_signs_a_second_redeem(machine_factory):
     """The check above is not a tautology: firmware that re-signs on a lost answer fails it."""
     m = machine_factory(defects=("resign_redeem",))
-    _idle(m)
+    idle(m)
     start = m.chain.block_number
     fault = make_fault("net.response_lost", {"method": "eth_sendRawTransaction", "count": 1})
-    with _active(fault, _ctx(m)):
+    with active(fault, fault_ctx(m)):
         _served(m, 1)
         m.control.request("redeem")
         m.wait_until(lambda s: sum(t["kind"] == "redeem" for t in s["outbox"]) == 2
@@ -201,11 +178,11 @@ def test_response_lost_catches_firmware_that_signs_a_second_redeem(machine_facto
 
 def test_flapping_link_coffees_served_and_reconciled_after_heal(machine_factory):
     m = machine_factory(rpc_timeout=FAST_RPC)
-    _idle(m)
-    ctx = _ctx(m)
+    idle(m)
+    ctx = fault_ctx(m)
     fault = make_fault("net.flapping", {"period_seconds": 1.0, "duty": 0.5,
                                         "mode": "reset"})
-    with _active(fault, ctx):
+    with active(fault, ctx):
         cumulative = _served(m, 2)
         deadline = time.monotonic() + 20
         while (sum(e.action == "down" for e in ctx.timeline.entries) < 2
