@@ -13,7 +13,7 @@ import signal
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -53,7 +53,18 @@ def spawn_owned(argv: Sequence[str], *, log: Path | IO | None = None,
             out.close()  # type: ignore[union-attr]
 
 
-def kill_group(proc: subprocess.Popen, sig: int = signal.SIGKILL, timeout: float = 5.0) -> None:
+class Reapable(Protocol):
+    """What ``kill_group`` needs of a process: ``subprocess.Popen`` and the emulated Pi's
+    warm-booted firmware both have it."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def kill_group(proc: Reapable, sig: int = signal.SIGKILL, timeout: float = 5.0) -> None:
     """Signal the whole process group of ``proc`` and reap it."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):

@@ -4,14 +4,6 @@ The emulated Pi puts this directory first on PYTHONPATH; the firmware's own comm
 unchanged (``python -m firmware --config ...``).
 """
 
-import os
-import time
+from emulators.pi.bootrom import boot_environment
 
-if os.environ.get("COFFEEPAY_PI_SDCARD") == "volatile":
-    from emulators.pi.sdcard import install
-
-    install()
-
-_boot = float(os.environ.get("COFFEEPAY_PI_BOOT_SECONDS", "0") or 0)
-if _boot > 0:
-    time.sleep(_boot)
+boot_environment()
