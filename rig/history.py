@@ -73,6 +73,14 @@ class ChainEvent:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A block of the final chain: when chain time said it was mined (unix seconds)."""
+
+    number: int
+    timestamp: int
+
+
+@dataclass(frozen=True)
 class MachineTx:
     """A transaction the machine's key sent that made it into the final chain."""
 
@@ -100,6 +108,7 @@ class History:
     timeline: list[TimelineEntry] = field(default_factory=list)
     events: list[ChainEvent] = field(default_factory=list)
     machine_txs: list[MachineTx] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)    # the blocks scanned, in chain order
     token_supply_before: int = 0
     token_supply_after: int = 0
     contract_balance: int = 0             # credit tokens held by the PaymentProvider
@@ -119,7 +128,7 @@ class History:
         doc["prices"] = {int(k): v for k, v in doc["prices"].items()}
         for name, kind in (("signed", Signed), ("dispensed", Dispensed), ("marks", Mark),
                            ("timeline", TimelineEntry), ("events", ChainEvent),
-                           ("machine_txs", MachineTx)):
+                           ("machine_txs", MachineTx), ("blocks", Block)):
             doc[name] = [kind(**x) for x in doc.get(name, [])]
         return cls(**doc)
 

@@ -4,7 +4,8 @@ Call it after the scenario healed every fault, let the firmware sync and (if it 
 and mined past the confirmation depth. Phones give the receipts they signed, the brew board
 the coffees it dispensed, the rig's control socket the firmware's checkpoints; the chain gives
 the channel's events (in chain order), the machine's transactions (found by scanning blocks for
-its sender address, redeem calls decoded with the PaymentProvider ABI), balances and supply.
+its sender address, redeem calls decoded with the PaymentProvider ABI), the scanned blocks'
+timestamps (when chain time passed a close deadline), balances and supply.
 Everything is converted to JSON-ready values so the History round-trips.
 """
 
@@ -17,7 +18,16 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 
 from rig.harness.machine_rig import MachineRig
-from rig.history import ChainEvent, Dispensed, History, MachineTx, Mark, Signed, TimelineEntry
+from rig.history import (
+    Block,
+    ChainEvent,
+    Dispensed,
+    History,
+    MachineTx,
+    Mark,
+    Signed,
+    TimelineEntry,
+)
 from rig.platform.channels import channel_state
 
 CHANNEL_EVENTS = ("ChannelOpened", "ToppedUp", "SignerAuthorized", "SignerRevoked",
@@ -53,9 +63,19 @@ def _marks(m: MachineRig) -> list[Mark]:
             for c in list(m.control.checkpoints)]
 
 
+def _scan(m: MachineRig, from_block: int) -> list[dict]:
+    """Every block from ``from_block`` to the head, with its transactions."""
+    return [m.chain.rpc("eth_getBlockByNumber", hex(number), True)
+            for number in range(from_block, m.chain.block_number + 1)]
+
+
+def _blocks(scanned: list[dict]) -> list[Block]:
+    return [Block(int(b["number"], 16), int(b["timestamp"], 16)) for b in scanned]
+
+
 class _BlockTimes:
-    def __init__(self, m: MachineRig):
-        self.chain, self.cache = m.chain, {}
+    def __init__(self, m: MachineRig, known: list[Block]):
+        self.chain, self.cache = m.chain, {b.number: b.timestamp for b in known}
 
     def __call__(self, block: int) -> int:
         if block not in self.cache:
@@ -88,13 +108,13 @@ def _decode(contracts: dict[str, Contract], to: str | None, data: str) -> tuple[
     return TX_KINDS.get(name, "other"), {"function": name, **jsonable(args)}
 
 
-def _machine_txs(m: MachineRig, from_block: int) -> list[MachineTx]:
+def _machine_txs(m: MachineRig, scanned: list[dict]) -> list[MachineTx]:
     p = m.platform
     machine = p.actors.machine.address.lower()
     contracts = {c.address.lower(): c for c in (p.payments, p.rental)}
     txs = []
-    for number in range(from_block, m.chain.block_number + 1):
-        block = m.chain.rpc("eth_getBlockByNumber", hex(number), True)
+    for block in scanned:
+        number = int(block["number"], 16)
         for tx in block["transactions"]:
             if tx["from"].lower() != machine:
                 continue
@@ -118,7 +138,9 @@ def collect_history(m: MachineRig, scenario: str, seed: int, timeline: list[Time
     p = m.platform
     status = jsonable(m.status())
     state = channel_state(p, m.rental.channel_id)
-    times = _BlockTimes(m)
+    scanned = _scan(m, from_block)
+    blocks = _blocks(scanned)
+    times = _BlockTimes(m, blocks)
     withdrawable = sum(p.payments.functions.withdrawable(a).call()
                        for a in {state.payee, state.customer})
     return History(
@@ -126,7 +148,8 @@ def collect_history(m: MachineRig, scenario: str, seed: int, timeline: list[Time
         payment_provider=p.payments.address, channel_id="0x" + m.rental.channel_id.hex(),
         prices=dict(m.rental.terms.prices), settings=_settings(m),
         signed=_signed(m), dispensed=_dispensed(m), marks=_marks(m), timeline=list(timeline),
-        events=_events(m, from_block, times), machine_txs=_machine_txs(m, from_block),
+        events=_events(m, from_block, times), machine_txs=_machine_txs(m, scanned),
+        blocks=blocks,
         token_supply_before=supply_before,
         token_supply_after=p.token.functions.totalSupply().call(),
         contract_balance=p.balance(p.payments.address), withdrawable=withdrawable,

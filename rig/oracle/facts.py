@@ -1,8 +1,9 @@
 """Everything the invariants read, derived once from a History (ground truth only).
 
 Each invariant module gets the same ``Facts``: ordered receipts, dispenses and chain events,
-the acknowledged receipts, the ledger numbers and the close window. Malformed input raises
-``HistoryError`` here, before any verdict is formed.
+the acknowledged receipts, the ledger numbers and the close window (with when chain time
+passed the close deadline). Malformed input raises ``HistoryError`` here, before any verdict
+is formed.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 
 from rig.history import ChainEvent, Dispensed, History, Signed
 from rig.oracle.acknowledged import Ack, acknowledged
+from rig.oracle.deadline import DeadlinePassed, deadline_passed
 from rig.oracle.errors import HistoryError
 from rig.oracle.ledger import Ledger
-from rig.oracle.online import CLOSE_STEPS, CloseWindow, close_window, step_name
+from rig.oracle.online import CLOSE_STEPS, CloseWindow, close_step, close_window, step_name
 
 
 def arg(event: ChainEvent, key: str) -> Any:
@@ -37,6 +39,19 @@ def _sync_interval(h: History) -> float:
         raise HistoryError(f"History.settings['sync_interval'] must be a positive number of "
                            f"seconds (the timeline has a close step), got {value!r}")
     return float(value)
+
+
+def _deadline(h: History, events: list[ChainEvent]) -> DeadlinePassed | None:
+    """When chain time passed the first CloseRequested's deadline (deadline.py), or None."""
+    step = close_step(h.timeline)
+    close = next((e for e in events if e.name == "CloseRequested"), None)
+    if step is None or close is None:
+        return None
+    deadline = arg(close, "deadline")
+    if isinstance(deadline, bool) or not isinstance(deadline, int):
+        raise HistoryError(f"CloseRequested event in block {close.block} (tx {close.tx}) has "
+                           f"deadline {deadline!r}; it must be an integer (chain seconds)")
+    return deadline_passed(h.timeline, step, close, deadline, h.blocks)
 
 
 @dataclass
@@ -63,7 +78,7 @@ class Facts:
         events = sorted(h.events, key=lambda e: e.block)
         acks = acknowledged(h.marks)
         facts = cls(h, signed, dispensed, acks, events,
-                    close_window(h.timeline, _sync_interval(h)))
+                    close_window(h.timeline, _sync_interval(h), _deadline(h, events)))
         _ = facts.ledger          # malformed events or credits fail here, before any verdict
         return facts
 
@@ -97,15 +112,25 @@ class Facts:
         return {t.hash.lower() for t in self.history.machine_txs}
 
     @property
-    def settled_offline(self) -> bool:
-        """The INV-2/INV-3 exemption: settled by ``settle`` after a close request while the
-        machine had no online period of a sync interval inside [close step, settle step]."""
+    def closed_offline(self) -> bool:
+        """The INV-2/INV-3 exemption: after a close request the channel closed for good while
+        the machine had no online period of a sync interval inside the close window. Closed
+        for good: settled by ``settle`` (the window ends at the settle step), or chain time
+        passed the deadline (the window ends there; the contract refuses every later redeem)."""
         settled = self.settled
-        if settled is None or not self.named("CloseRequested"):
+        if not self.named("CloseRequested") or self.window.machine_could_act:
             return False
-        if settled.tx.lower() in self.machine_tx_hashes:
+        if settled is not None and settled.tx.lower() in self.machine_tx_hashes:
             return False               # the machine's own cooperativeClose: it was online
-        return self.window.bounded and not self.window.machine_could_act
+        if self.window.ended_by == "deadline":
+            return True
+        return settled is not None and self.window.bounded
+
+    def exemption_reason(self) -> str:
+        """Why the exemption holds, for the finding's message."""
+        if self.window.deadline is not None and self.window.ended_by == "deadline":
+            return f"{self.window.deadline.describe()} while the machine was offline"
+        return "the channel settled while the machine was offline"
 
     def exemption_evidence(self) -> dict[str, list[dict]]:
         settled = self.settled

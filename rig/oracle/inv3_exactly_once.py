@@ -32,12 +32,12 @@ def exactly_once(f: Facts) -> Result:
             f"overcharge: redeemed {led.redeemed} for {led.dispensed_value} dispensed "
             f"+ {led.credits} credits owed", evidence, at=last, severity=led.redeemed - owed))
     elif led.redeemed < owed:
-        exempt = f.settled_offline
+        exempt = f.closed_offline
         findings.append(Finding(
             "info" if exempt else "fail",
             f"unpaid: redeemed {led.redeemed}, but {led.dispensed_value} was dispensed and "
             f"{led.credits} is owed as credit"
-            + ("; the channel settled while the machine was offline" if exempt else ""),
+            + (f"; {f.exemption_reason()}" if exempt else ""),
             evidence | (f.exemption_evidence() if exempt else {}), at=last,
             severity=owed - led.redeemed))
     return Result(findings, f"P = value(B) + C = {led.dispensed_value} + {led.credits}")

@@ -1,11 +1,13 @@
 """INV-7 settlement safety: a close never costs the machine a receipt it could have redeemed.
 
 For each CloseRequested: if the machine was online for at least its sync interval inside the
-close window (online.py: from the ``close`` step to the ``settle`` step), the highest
-cumulative it acknowledged before the close step must have been redeemed before the channel
-settled (or by the end of the run, if it never settled). Offline through the whole window,
-it could not: *info*. Without a ``close`` step the window is unknown and the machine is taken
-to have been online, and every acknowledged receipt counts.
+close window (online.py: from the ``close`` step to the ``settle`` step or to when chain time
+passed the close deadline, whichever came first), the highest cumulative it acknowledged
+before the close step must have been redeemed before the channel settled (or by the end of
+the run, if it never settled; after the deadline the contract refuses every redeem anyway).
+Offline through the whole window, it could not: *info*. Without a ``close`` step the window
+is unknown and the machine is taken to have been online, and every acknowledged receipt
+counts.
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ def settlement_safety(f: Facts) -> Result:
         if best >= latest.cumulative:
             continue
         could = window.machine_could_act
-        end = "the channel settled" if settled is not None else "the end of the run"
+        end = ("the channel settled" if settled is not None
+               else "the close deadline passed" if window.deadline is not None
+               else "the end of the run")
         findings.append(Finding(
             "fail" if could else "info",
             f"the machine acknowledged cumulative {latest.cumulative} before the close but only "
             f"{best} was redeemed before {end}"
-            + ("" if could else "; it was never online for a sync interval in the window"),
+            + ("" if could else "; it was never online for a sync interval in the window")
+            + (f" ({window.deadline.describe()})" if window.ended_by == "deadline" else ""),
             {"acknowledged": [latest.evidence()],
              "events": [asdict(close)] + ([asdict(settled)] if settled else []),
              "redeemed": [asdict(e) for e in f.redeemed],

@@ -16,18 +16,24 @@ powered and no network fault is active.
 - Entries are taken in the order of ``at`` (host wall clock, the clock the firmware's
   ``sync_interval`` sleeps on); a state holds from its entry until the next change.
 
-The close window of a channel runs from the first ``close`` step to the first ``settle`` step
-at or after it (open-ended without one: after the final heal the machine stays online).
-Without a ``close`` step the timeline does not bound the window and the machine is taken to
-have been online (the strict reading: an exemption needs evidence).
+The close window of a channel runs from the first ``close`` step to whichever comes first:
+the first ``settle`` step at or after it, or the moment chain time passed the close deadline
+(deadline.py: after it the contract refuses every redeem). Without either it is open-ended
+(after the final heal the machine stays online). Without a ``close`` step the timeline does
+not bound the window and the machine is taken to have been online (the strict reading: an
+exemption needs evidence).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from rig.history import TimelineEntry
+
+if TYPE_CHECKING:
+    from rig.oracle.deadline import DeadlinePassed
 
 POWER_ON_STEPS = frozenset({"power_on", "boot"})
 POWER_OFF_STEPS = frozenset({"power_off", "shutdown"})
@@ -126,13 +132,16 @@ class Connectivity:
 class CloseWindow:
     """The challenge window as the rig drove it, and how long the machine could act in it.
 
-    ``longest_online`` is None when the timeline has no ``close`` step (window unknown).
+    It ends at the ``settle`` step or when chain time passed the deadline (``deadline``),
+    whichever came first. ``longest_online`` is None when the timeline has no ``close`` step
+    (window unknown).
     """
 
     close: TimelineEntry | None
     settle: TimelineEntry | None
     longest_online: float | None
     sync_interval: float
+    deadline: DeadlinePassed | None = None
 
     @property
     def machine_could_act(self) -> bool:
@@ -140,14 +149,29 @@ class CloseWindow:
         return self.longest_online is None or self.longest_online >= self.sync_interval
 
     @property
+    def end(self) -> float:
+        """Host moment the window ended (inf while neither a settle nor the deadline did)."""
+        return min(self.settle.at if self.settle is not None else math.inf,
+                   self.deadline.at if self.deadline is not None else math.inf)
+
+    @property
+    def ended_by(self) -> str | None:
+        """``settle``, ``deadline`` or None (open-ended): what ended the window."""
+        if self.deadline is not None and self.end == self.deadline.at:
+            return "deadline"
+        return "settle" if self.settle is not None else None
+
+    @property
     def bounded(self) -> bool:
-        return self.close is not None and self.settle is not None
+        return self.close is not None and self.ended_by is not None
 
     def to_json(self) -> dict:
         longest = self.longest_online
         return {
             "close_step": asdict(self.close) if self.close else None,
             "settle_step": asdict(self.settle) if self.settle else None,
+            "deadline_passed": self.deadline.to_json() if self.deadline else None,
+            "ended_by": self.ended_by,
             "longest_online_s": None if longest is None or math.isinf(longest)
             else round(longest, 3),
             "unbounded_online": longest is not None and math.isinf(longest),
@@ -156,13 +180,20 @@ class CloseWindow:
         }
 
 
-def close_window(timeline: list[TimelineEntry], sync_interval: float) -> CloseWindow:
-    entries = _ordered(timeline)
-    close = next((e for e in entries if step_name(e) in CLOSE_STEPS), None)
+def close_step(timeline: list[TimelineEntry]) -> TimelineEntry | None:
+    """The first ``close`` step: where every channel's close window starts."""
+    return next((e for e in _ordered(timeline) if step_name(e) in CLOSE_STEPS), None)
+
+
+def close_window(timeline: list[TimelineEntry], sync_interval: float,
+                 deadline: DeadlinePassed | None = None) -> CloseWindow:
+    """The window from the first ``close`` step to the first ``settle`` step at or after it
+    or ``deadline`` (when chain time passed it), whichever came first."""
+    close = close_step(timeline)
     if close is None:
         return CloseWindow(None, None, None, sync_interval)
-    settle = next((e for e in entries if step_name(e) in SETTLE_STEPS and e.at >= close.at),
-                  None)
-    end = settle.at if settle is not None else math.inf
-    longest = Connectivity.from_timeline(timeline).longest_online(close.at, end)
-    return CloseWindow(close, settle, longest, sync_interval)
+    settle = next((e for e in _ordered(timeline)
+                   if step_name(e) in SETTLE_STEPS and e.at >= close.at), None)
+    window = CloseWindow(close, settle, None, sync_interval, deadline)
+    longest = Connectivity.from_timeline(timeline).longest_online(close.at, window.end)
+    return CloseWindow(close, settle, longest, sync_interval, deadline)
