@@ -4,6 +4,12 @@ The firmware connects to the rig's Unix socket at boot and speaks JSON lines. At
 checkpoint of the payment path it reports ``{"type": "checkpoint", ...}``; a checkpoint the rig
 asked to hold blocks the firmware there until ``{"cmd": "release"}``, so the rig can cut the
 power at exactly that point. Without a ``[test]`` section every call here is a no-op.
+
+``hold`` and ``release`` are acknowledged (a ``reply`` with the request's ``id``), and the
+acknowledgement is ordered with the checkpoint reports: every checkpoint reported after the
+reply to a ``hold`` was reached with that hold in place. A release only frees a thread that
+is waiting (it never leaves a token for a later hold), and a ``hold`` that drops a name frees
+the threads held there, so the rig can end a hold whether or not the firmware got there.
 """
 
 from __future__ import annotations
@@ -34,8 +40,9 @@ class RigPort:
         self._hold = set(hold)
         self._sock: socket.socket | None = None
         self._send_lock = threading.Lock()
-        self._released = threading.Condition()
-        self._release_tokens: dict[str, int] = {}
+        self._held = threading.Condition()   # guards _hold, _waiting, _tokens; orders reports
+        self._waiting: dict[str, int] = {}   # threads blocked at each checkpoint
+        self._tokens: dict[str, int] = {}    # releases granted to them, never more than waiting
         self.handlers: dict[str, Callable[[dict], Any]] = {}
         if path is None:
             return
@@ -63,13 +70,16 @@ class RigPort:
         if self._sock is None:
             return
         assert name in CHECKPOINTS, name
-        held = name in self._hold
-        self.send({"type": "checkpoint", "name": name, "held": held, "data": data})
-        if not held:
-            return
-        with self._released:
-            self._released.wait_for(lambda: self._release_tokens.get(name, 0) > 0)
-            self._release_tokens[name] -= 1
+        with self._held:
+            held = name in self._hold
+            if held:
+                self._waiting[name] = self._waiting.get(name, 0) + 1
+            self.send({"type": "checkpoint", "name": name, "held": held, "data": data})
+            if not held:
+                return
+            self._held.wait_for(lambda: self._tokens.get(name, 0) > 0)
+            self._tokens[name] -= 1
+            self._waiting[name] -= 1
 
     def _reader(self) -> None:
         assert self._sock is not None
@@ -93,12 +103,21 @@ class RigPort:
     def _handle(self, msg: dict) -> None:
         cmd = msg.get("cmd")
         if cmd == "release":
-            with self._released:
-                name = msg["name"]
-                self._release_tokens[name] = self._release_tokens.get(name, 0) + 1
-                self._released.notify_all()
+            with self._held:
+                released = self._free(msg["name"], 1)
+                self._ack(msg, {"released": released})
         elif cmd == "hold":
-            self._hold = set(msg["names"])
+            names = set(msg["names"])
+            unknown = names - set(CHECKPOINTS)
+            if unknown:
+                self.send({"type": "error", "id": msg.get("id"),
+                           "error": f"unknown checkpoints {sorted(unknown)}"})
+                return
+            with self._held:
+                self._hold = names
+                released = sum(self._free(n, self._waiting[n]) for n in list(self._waiting)
+                               if n not in names)
+                self._ack(msg, {"held": sorted(names), "released": released})
         elif cmd == "clock":
             if "set" in msg:
                 self.clock.set(float(msg["set"]))
@@ -109,6 +128,20 @@ class RigPort:
             self.send({"type": "reply", "id": msg.get("id"), "cmd": cmd, "result": reply})
         else:
             self.send({"type": "error", "id": msg.get("id"), "error": f"unknown cmd {cmd!r}"})
+
+    def _free(self, name: str, count: int) -> int:
+        """With ``_held`` held: let up to ``count`` threads waiting at ``name`` go on."""
+        granted = min(count, self._waiting.get(name, 0) - self._tokens.get(name, 0))
+        if granted > 0:
+            self._tokens[name] = self._tokens.get(name, 0) + granted
+            self._held.notify_all()
+        return max(granted, 0)
+
+    def _ack(self, msg: dict, result: dict) -> None:
+        """Acknowledge a hold or release the rig asked for with an ``id``."""
+        if "id" in msg:
+            self.send({"type": "reply", "id": msg["id"], "cmd": msg.get("cmd"),
+                       "result": result})
 
 
 def _jsonable(o: Any) -> Any:

@@ -20,6 +20,7 @@ from rig.harness.control import ControlError
 from rig.report.errors import ReportError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INFRA = 0, 1, 2
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,12 +59,15 @@ def _run_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="spread scenarios over N pytest-xdist workers (one anvil each)")
 
 
-def _pytest_run(scenarios: list[str], run_seed: int, args: argparse.Namespace) -> int:
-    """Scenarios run as pytest items, so `make rig`, the CLI and CI share one path."""
-    import pytest
-
+def pytest_argv(scenarios: list[str], run_seed: int, args: argparse.Namespace) -> list[str]:
+    """pytest's command line for a run. The rig's plugin and the project's pytest settings
+    are named explicitly: a scenario file outside the repository (say in /tmp) finds
+    neither the root conftest nor pyproject.toml by itself."""
     argv = [*(scenarios or ["scenarios"]), "-v", "-p", "no:cacheprovider",
-            "--rig-seed", str(run_seed), "-o", "console_output_style=classic"]
+            "-p", "rig.pytestplugin", "--rig-seed", str(run_seed),
+            "-o", "console_output_style=classic"]
+    if (ROOT / "pyproject.toml").is_file():
+        argv += ["-c", str(ROOT / "pyproject.toml")]
     if args.profile:
         argv += ["--profile", args.profile]
     if args.chain_url:
@@ -75,6 +79,14 @@ def _pytest_run(scenarios: list[str], run_seed: int, args: argparse.Namespace) -
     if args.report:
         argv += ["--alluredir", str(Path(args.report) / "allure-results"),
                  "--clean-alluredir"]
+    return argv
+
+
+def _pytest_run(scenarios: list[str], run_seed: int, args: argparse.Namespace) -> int:
+    """Scenarios run as pytest items, so `make rig`, the CLI and CI share one path."""
+    import pytest
+
+    argv = pytest_argv(scenarios, run_seed, args)
     print(f"rig run: seed {run_seed} (replay: rig replay {run_seed}"
           f"{' ' + ' '.join(scenarios) if scenarios else ''})", flush=True)
     code = int(pytest.main(argv))

@@ -93,6 +93,7 @@ class Anvil:
     log_path: Path | None = None
     startup_timeout: float = 15.0
     port: int = 0
+    restart_block: int | None = None    # the head when it last came back with state reloaded
     _proc: subprocess.Popen | None = None
 
     @property
@@ -187,6 +188,10 @@ class Anvil:
         last dump, or from genesis if there is none. Without ``keep_state`` the node restarts
         from genesis.
 
+        A node that reloaded its state has no history below the block it came back at:
+        ``restart_block`` remembers it (None after a restart from genesis), and no reorg may
+        reach below it (``deepest_reorg``).
+
         Call from the main thread: the new process dies with the thread that spawned it.
         """
         if not self.port or self.log_path is None:
@@ -215,7 +220,14 @@ class Anvil:
         restored = int(self._rpc("evm_increaseTime", 0))
         if offset > restored:
             self._rpc("evm_increaseTime", offset - restored)
+        self.restart_block = int(self._rpc("eth_blockNumber"), 16) if keep_state else None
         return self
+
+    def deepest_reorg(self, head: int) -> int:
+        """How many blocks below ``head`` a reorg may replace: down to genesis, or after a
+        restart with state kept down to ``restart_block`` (the node lost the states before
+        it: a deeper reorg rebuilds on an empty state, without the contracts)."""
+        return head - (self.restart_block or 0)
 
     def _rpc(self, method: str, *params: object) -> Any:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,

@@ -11,7 +11,9 @@ import contextlib
 import random
 import shutil
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from rig.harness.control import Checkpoint, ControlError, RigControl
 from rig.net.proxy import RpcProxy
 from rig.platform import Platform
 from rig.platform.rental import Rental
+
+DARK_POLL = 0.05   # seconds between looks at the Pi's power while a phone is on the reader
 
 
 @dataclass(frozen=True)
@@ -204,18 +208,21 @@ class MachineRig:
     def tap(self, phone: Phone, product: int | None = None,
             timeout: float = 20.0) -> TapOutcome:
         """Choose ``product`` on the panel, hold ``phone`` to the reader until the machine
-        finished with it, and report the machine's verdict."""
+        finished with it, and report the machine's verdict. When the Pi loses power during
+        the tap the phone is taken away at once, as a person would from a dark machine, and
+        the verdict is ``interrupted``."""
         if product is not None:
             self.select(product)
         mark = self.control.mark()
-        ended = str(getattr(end := self.field.tap(phone, timeout), "value", end))
+        with self._phone_leaves_a_dark_reader() as went_dark:
+            ended = str(getattr(end := self.field.tap(phone, timeout), "value", end))
         deadline = time.monotonic() + timeout
         while True:
             try:
                 cp = self.control.wait_for("tap-done", timeout=0.25, after=mark)
                 break
             except ControlError:
-                if not self.pi.powered:  # the power went while the machine served the tap
+                if went_dark.is_set() or not self.pi.powered:  # the power went meanwhile
                     return TapOutcome(phone.address, "interrupted", "the machine lost power",
                                       None, None, ended)
                 if time.monotonic() > deadline:
@@ -223,6 +230,30 @@ class MachineRig:
         d = cp.data
         return TapOutcome(phone.address, d["verdict"], d.get("reason", ""), d.get("brew_id"),
                           d.get("sequence"), ended)
+
+    @contextlib.contextmanager
+    def _phone_leaves_a_dark_reader(self) -> Iterator[threading.Event]:
+        """While the block runs, take the phone off the reader as soon as the Pi has no power
+        (or was power-cycled); the event says whether that happened."""
+        went_dark, done = threading.Event(), threading.Event()
+        boots = self.pi.boots
+
+        def watch() -> None:
+            while True:
+                if not self.pi.powered or self.pi.boots != boots:
+                    went_dark.set()
+                    self.field.remove()
+                    return
+                if done.wait(DARK_POLL):
+                    return
+
+        watcher = threading.Thread(target=watch, name="phone-leaves-dark-reader", daemon=True)
+        watcher.start()
+        try:
+            yield went_dark
+        finally:
+            done.set()
+            watcher.join()
 
     # ------------------------------------------------------------------ time
     def advance(self, seconds: int) -> None:

@@ -1,4 +1,6 @@
-"""Scenario files (``scenarios/*.yaml``) collected by pytest as test items.
+"""Scenario files collected by pytest as test items: ``.yaml`` files in a ``scenarios``
+directory, and any ``.yaml`` file named on the command line wherever it is (a failure's
+schedule in ``build/property-failures/``, a scratch file in /tmp).
 
 Each item runs the scenario on its own fresh chain and machine with a seed derived from
 the run's seed and the scenario's id, so ``--rig-seed`` replays the whole suite. An
@@ -18,12 +20,25 @@ from rig.scenario import Scenario, ScenarioError, load_scenario
 
 RESULT_KEY = pytest.StashKey[object]()
 OUTCOMES = pytest.StashKey[dict]()
+NAMED = pytest.StashKey[frozenset[Path]]()
+SUFFIXES = (".yaml", ".yml")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+    if file_path.suffix in SUFFIXES and (file_path.parent.name == "scenarios"
+                                         or file_path.resolve() in named_files(parent.config)):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+def named_files(config: pytest.Config) -> frozenset[Path]:
+    """The files the command line names (``path`` or ``path::item``), resolved."""
+    named = config.stash.get(NAMED, None)
+    if named is None:
+        base = config.invocation_params.dir
+        named = frozenset((base / arg.split("::", 1)[0]).resolve() for arg in config.args)
+        config.stash[NAMED] = named
+    return named
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

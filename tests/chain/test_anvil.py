@@ -102,6 +102,31 @@ def test_restart_keeps_state_with_state_file(tmp_path):
         node.stop()
 
 
+def test_restart_remembers_where_the_reloaded_state_begins(tmp_path):
+    """A node that reloaded its state cannot rebuild below it: a reorg deeper than that
+    leaves an account without its code. ``deepest_reorg`` says how deep is safe."""
+    node = Anvil(log_path=tmp_path / "anvil.log").start()
+    try:
+        chain = Chain(node.url)
+        assert node.restart_block is None and node.deepest_reorg(0) == 0
+        code = "0x602a60005260206000f3"
+        holder = dev_account(3).address
+        chain.anvil_rpc("anvil_setCode", holder, code)
+        chain.mine(5)
+        node.restart(keep_state=True)
+        assert node.restart_block == chain.block_number == 5
+        chain.mine(3)
+        assert node.deepest_reorg(chain.block_number) == 3
+        chain.reorg(3)                                   # down to the restart: fine
+        assert chain.rpc("eth_getCode", holder, "latest") == code
+        chain.reorg(4)                                   # one deeper: the state is gone
+        assert chain.rpc("eth_getCode", holder, "latest") == "0x"
+        node.restart(keep_state=False)
+        assert node.restart_block is None
+    finally:
+        node.stop()
+
+
 def test_snapshot_revert_gives_a_fresh_snapshot(isolated_chain: Chain):
     c = isolated_chain
     start = c.block_number

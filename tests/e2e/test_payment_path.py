@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from emulators.phone import Behaviour
 from emulators.phone.behaviour import PullAway
 from rig.chain.tx import events_in_range
@@ -148,3 +150,22 @@ def test_power_cut_after_persist_before_brew_becomes_a_credit(machine_factory):
     assert out.verdict == "served" and out.sequence is None
     assert m.status()["credits"] == 0
     assert len(m.board.dispenses.records()) == 1
+
+
+def test_power_cut_mid_tap_takes_the_phone_away_and_reports_the_tap_interrupted(
+        machine_factory):
+    m = machine_factory(hold=("tap",))   # the phone is on the reader, the machine at "tap"
+    _booted(m)
+    mark = m.control.mark()
+
+    def cut_at_tap() -> None:
+        m.control.wait_for("tap", after=mark)
+        m.power_cut()
+
+    cutter = threading.Thread(target=cut_at_tap, daemon=True)
+    cutter.start()
+    out = m.tap(m.phones[0], product=1, timeout=8.0)
+    cutter.join()
+    assert out.verdict == "interrupted" and out.reason == "the machine lost power"
+    assert out.ended == "removed"        # taken off the dark reader, not left to time out
+    assert m.phones[0].wallet.receipts() == () and m.board.dispenses.records() == ()

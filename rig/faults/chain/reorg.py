@@ -1,7 +1,9 @@
 """chain.reorg — the last `depth` blocks are replaced by empty ones: their transactions vanish.
 
 anvil's reorg does not return the dropped transactions to the pool; only their senders can
-bring them back, by broadcasting the same signed bytes again.
+bring them back, by broadcasting the same signed bytes again. A node that restarted with its
+state reloaded (``chain.node_restart``) has no states below the block it came back at, so a
+reorg reaching below that block is refused rather than wiping the contracts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,15 @@ class ChainReorg(Fault):
         tip = chain.block_number
         self.require(self.depth <= tip,
                      f"depth {self.depth} reaches below genesis (the chain is at block {tip})")
+        node = ctx.machine.anvil
+        if node is not None and node.url.rstrip("/") == chain.url.rstrip("/"):
+            deepest = node.deepest_reorg(tip)
+            self.require(self.depth <= deepest,
+                         f"depth {self.depth} reaches below block {node.restart_block}, where "
+                         f"the node restarted with its state reloaded (chain.node_restart): it "
+                         f"has no states before it, and a reorg there would wipe the "
+                         f"contracts. The chain is at block {tip}; the deepest reorg allowed "
+                         f"is {deepest}")
         dropped = []
         for number in range(tip - self.depth + 1, tip + 1):
             block = chain.rpc("eth_getBlockByNumber", hex(number), True)
