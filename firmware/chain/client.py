@@ -15,6 +15,7 @@ from web3.logs import DISCARD
 
 from firmware.chain.abi import PAYMENT_PROVIDER, RENTAL_PROVIDER, TICKET_RESOLVED
 from firmware.chain.outbox import OFFLINE_ERRORS, Outbox
+from firmware.chain.signers import SignerLog
 from firmware.channel_view import CLOSING, OPEN, ChannelView
 from firmware.clock import Clock
 from firmware.config import MachineConfig
@@ -38,6 +39,7 @@ class ChainClient:
         self.rental = self.w3.eth.contract(address=Web3.to_checksum_address(
             c.rental_provider), abi=RENTAL_PROVIDER)
         self.channel_id = bytes.fromhex(c.channel_id[2:])
+        self.signer_log = SignerLog(self.payments, self.channel_id)
         self.outbox = Outbox(self.w3, self.account, store, port, c.chain_id, c.confirmations,
                              resign_on_lost_response=cfg.defect("resign_redeem"),
                              broadcast_before_persist=cfg.defect("broadcast_before_persist"),
@@ -87,17 +89,8 @@ class ChainClient:
         block = self.w3.eth.get_block("latest")
         ch = self.payments.functions.channel(self.channel_id).call(
             block_identifier=block["number"])
-        newest: dict[str, tuple[tuple[int, int], bool]] = {}
-        for name, allowed in (("SignerAuthorized", True), ("SignerRevoked", False)):
-            event = getattr(self.payments.events, name)
-            for e in event.get_logs(from_block=0, to_block=block["number"],
-                                    argument_filters={"channelId": self.channel_id}):
-                key, signer = (e["blockNumber"], e["logIndex"]), e["args"]["signer"]
-                if signer not in newest or newest[signer][0] < key:
-                    newest[signer] = (key, allowed)
-        allowed_now = tuple(sorted(s for s, (_, ok) in newest.items() if ok))
         view = ChannelView(customer=ch[0], status=ch[1], close_deadline=ch[2], deposit=ch[3],
-                           redeemed=ch[4], sequence=ch[5], signers=allowed_now,
+                           redeemed=ch[4], sequence=ch[5], signers=self.signer_log.signers(block),
                            block=block["number"], chain_time=block["timestamp"])
         self.store.set("channel_view", view.to_json())
         return view

@@ -2,7 +2,8 @@
 
 A transaction's raw bytes are fsynced before the first broadcast. After a reboot, a lost
 response, a mempool drop or a reorg the *same* bytes are sent again: the nonce never gaps
-and a redeem is never paid for twice. Final means mined and ``confirmations`` deep.
+and a redeem is never paid for twice. Final means mined and ``confirmations`` deep; a reorg
+deeper than that still reopens the transaction (``Outbox.reopen_reorged_out``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from firmware.store import OutboxTx, Store, TxState
 
 OFFLINE_ERRORS = (requests.RequestException, OSError, TimeoutError)
 _OPEN = (TxState.SIGNED, TxState.BROADCAST, TxState.MINED)
+_IN_A_BLOCK = (TxState.MINED, TxState.CONFIRMED, TxState.FAILED)
 
 
 class Outbox:
@@ -103,10 +105,42 @@ class Outbox:
             self.store.outbox_set(t.id, TxState.BROADCAST)
             self._cp(t.kind, "broadcast", hash=t.tx_hash, **t.meta)
 
+    def reopen_reorged_out(self) -> list[OutboxTx]:
+        """Reopen every mined or final transaction whose nonce the chain no longer covers.
+
+        The machine is the only signer of its account and persists every transaction before
+        sending it, so the chain's nonce at ``latest`` counts exactly the stored transactions
+        in the canonical chain ("pending" would also count the node's pool, which no block
+        holds). One at or above it was reorged out, beyond the confirmation depth if it was
+        final: left final, its nonce stays free and every later transaction waits behind the
+        gap for ever. Reopened, the pump re-sends the same signed bytes in nonce order.
+
+        A final transaction whose receipt is gone while the nonce is still covered would need
+        a second signer of the machine's key; the firmware cannot repair that and must not
+        re-sign (INV-5), so it does not look (docs/firmware.md, "Reorgs"). The rig's defect
+        ``final_at_first_inclusion`` trusts first inclusion for good and reopens nothing."""
+        if self.final_at_first_inclusion:
+            return []
+        chain_nonce = self.w3.eth.get_transaction_count(self.account.address, "latest")
+        gone = sorted(self.store.outbox(*_IN_A_BLOCK, min_nonce=chain_nonce),
+                      key=lambda t: t.nonce)
+        if not gone:
+            return []
+        self.store.outbox_reopen([t.id for t in gone])
+        for t in gone:
+            beyond = t.state is not TxState.MINED
+            log("tx-reorged-out", kind=t.kind, hash=t.tx_hash, nonce=t.nonce,
+                chain_nonce=chain_nonce, was=t.state.value, block=t.block,
+                beyond_confirmations=beyond,
+                note=("reorged out beyond the confirmation depth" if beyond else
+                      "reorged out before final") + "; re-sending the same signed bytes")
+        return gone
+
     def pump(self) -> None:
         """Move every open transaction one step towards final. Raises when offline."""
+        self.reopen_reorged_out()
         tip = None
-        for t in self.open():
+        for t in sorted(self.open(), key=lambda t: t.nonce):  # a gap holds every later one
             if t.state is TxState.SIGNED:
                 self._broadcast(t)
                 continue
@@ -115,8 +149,10 @@ class Outbox:
             except TransactionNotFound:
                 receipt = None
             if receipt is None:
-                if t.state is TxState.MINED:
-                    log("tx-reorged-out", kind=t.kind, hash=t.tx_hash)
+                if t.state is TxState.MINED:  # gone since the nonce check above
+                    log("tx-reorged-out", kind=t.kind, hash=t.tx_hash, nonce=t.nonce,
+                        was=t.state.value, block=t.block, beyond_confirmations=False,
+                        note="receipt gone; re-sending the same signed bytes")
                     self.store.outbox_set(t.id, TxState.BROADCAST)
                 self._broadcast(t)  # dropped from the pool or reorged out: the same bytes
                 continue

@@ -49,6 +49,7 @@ _BREW_NEXT = {
     BrewState.CREDITED: set(),
 }
 _TX_FINAL = (TxState.CONFIRMED, TxState.FAILED)
+_TX_IN_A_BLOCK = (TxState.MINED, *_TX_FINAL)
 
 
 class Store:
@@ -298,13 +299,39 @@ class Store:
             db.execute("UPDATE outbox SET state = ?, block = ? WHERE id = ?",
                        (state.value, block, tx_id))
 
-    def outbox(self, *states: TxState) -> list[OutboxTx]:
-        sql = "SELECT id, kind, nonce, tx_hash, raw, state, block, meta FROM outbox"
+    def outbox_reopen(self, tx_ids: list[int]) -> None:
+        """Put transactions a reorg took out of the chain back to BROADCAST, in one step.
+
+        The one way out of a final state: ``outbox_set`` keeps final final, but a reorg
+        deeper than the confirmation depth can remove a transaction the machine took as
+        final, and its nonce must be filled by the same bytes again."""
+        with self.tx() as db:
+            for tx_id in tx_ids:
+                row = db.execute("SELECT state FROM outbox WHERE id = ?", (tx_id,)).fetchone()
+                if row is None:
+                    raise StoreError(f"unknown outbox transaction id {tx_id}")
+                old = TxState(row[0])
+                if old not in _TX_IN_A_BLOCK:
+                    raise StoreError(f"outbox transaction {tx_id} is {old}, never mined; only "
+                                     f"a mined or final one can be reorged out")
+                db.execute("UPDATE outbox SET state = ?, block = NULL WHERE id = ?",
+                           (TxState.BROADCAST.value, tx_id))
+
+    def outbox(self, *states: TxState, min_nonce: int | None = None) -> list[OutboxTx]:
+        """Transactions in ``states`` (all when none), from ``min_nonce`` on, oldest first."""
+        where: list[str] = []
+        args: list[object] = [s.value for s in states]
         if states:
-            sql += f" WHERE state IN ({','.join('?' * len(states))})"
+            where.append(f"state IN ({','.join('?' * len(states))})")
+        if min_nonce is not None:
+            where.append("nonce >= ?")
+            args.append(min_nonce)
+        sql = "SELECT id, kind, nonce, tx_hash, raw, state, block, meta FROM outbox"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         return [OutboxTx(r[0], r[1], r[2], r[3], bytes(r[4]), TxState(r[5]), r[6],
                          json.loads(r[7]))
-                for r in self._all(sql + " ORDER BY id", *[s.value for s in states])]
+                for r in self._all(sql + " ORDER BY id", *args)]
 
 
 def _receipt(row: tuple) -> StoredReceipt:

@@ -5,17 +5,24 @@ redeem in flight or due), its effect observed on the firmware and the chain, and
 shown to end in a reconciled state: the receipt redeemed exactly once, by the bytes the
 firmware signed first, with no nonce gap. Faults that change node settings the snapshot
 revert does not restore (chain id, gas limit, base fee, automine) heal in ``finally``.
+The firmware's signer log also runs in process against the chain, to see which blocks it
+asks the node for.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 from eth_utils import keccak
+from web3 import HTTPProvider, Web3
 
+from firmware.chain.abi import PAYMENT_PROVIDER
+from firmware.chain.signers import SignerLog
 from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
 from rig.faults import FaultError, make_fault
@@ -23,6 +30,7 @@ from rig.harness.assemble import build_machine
 from rig.harness.machine_rig import MachineRig
 from rig.platform import deploy_platform
 from rig.platform.channels import channel_state
+from rig.platform.rental import start_rental
 from tests.e2e.support import active, fault_ctx, idle
 
 
@@ -183,6 +191,38 @@ def test_reorg_drops_the_redeem_and_the_firmware_resends_it(machine_factory):
     assert channel_state(m.platform, m.rental.channel_id).redeemed == cumulative
 
 
+def test_reorg_beyond_the_confirmation_depth_reopens_the_final_redeem(machine_factory):
+    """Finding 2: the redeem is final (one confirmation), then a reorg three blocks deep
+    removes it. The firmware sees its account's nonce fall below the final transaction's,
+    re-sends the same bytes, and the next redeem follows without a nonce gap."""
+    m = machine_factory(confirmations=1)
+    idle(m)
+    start = m.chain.block_number
+    mark = m.control.mark()
+    first = _tap(m)
+    m.control.request("redeem")
+    final = m.control.wait_for("redeem-confirmed", after=mark)
+    m.mine(2)
+    depth = m.chain.block_number - final.data["block"] + 1
+    assert depth == 3                                 # beyond the depth the firmware trusts
+    fault = make_fault("chain.reorg", {"depth": depth})
+    fault.fire(fault_ctx(m))
+    assert fault.dropped == [final.data["hash"]]  # type: ignore[attr-defined]
+    again = m.control.wait_for("redeem-confirmed", after=final.seq)  # noticed, re-sent
+    assert again.data["hash"] == final.data["hash"] and again.data["ok"]
+    second = _tap(m, product=2)
+    s = _settled(m, second)
+    assert [(t["hash"] == final.data["hash"], t["state"]) for t in _redeems(s)] == [
+        (True, "confirmed"), (False, "confirmed")]    # no second signature for receipt 1
+    assert _redeem_hashes(m, start) == [t["hash"] for t in _redeems(s)]   # no nonce gap
+    assert channel_state(m.platform, m.rental.channel_id).redeemed == second > first
+    events = [json.loads(line) for line in m.pi.console.read_text().splitlines()
+              if line.startswith("{")]
+    (reorged,) = [e for e in events if e["event"] == "tx-reorged-out"]
+    assert reorged["hash"] == final.data["hash"] and reorged["was"] == "confirmed"
+    assert reorged["beyond_confirmations"] is True
+
+
 def test_drop_tx_the_firmware_resends_the_dropped_redeem(machine_factory):
     m = machine_factory()
     idle(m)
@@ -199,6 +239,59 @@ def test_drop_tx_the_firmware_resends_the_dropped_redeem(machine_factory):
     s = _settled(m, cumulative)
     assert [t["hash"] for t in _redeems(s)] == [dropped]   # re-sent: the same bytes, mined
     assert _redeem_hashes(m, start) == [dropped]
+
+
+class _LogRanges(HTTPProvider):
+    """A provider that records the block range of every eth_getLogs request."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.ranges: list[tuple[int, int]] = []
+
+    def make_request(self, method, params):
+        if method == "eth_getLogs":
+            self.ranges.append((int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)))
+        return super().make_request(method, params)
+
+
+@pytest.mark.anvil_only
+def test_signer_log_reads_only_new_blocks_and_forgets_what_a_reorg_removed(platform):
+    """The firmware's signer view, in process against the chain: each round asks for the
+    blocks after the last one read; a reorg of any depth (an authorisation, a revocation)
+    is noticed by the last block's hash and the log is read again from block 0."""
+    p, chain = platform, platform.chain
+    channel = start_rental(p, delegates=False).channel_id
+    provider = _LogRanges(chain.url)
+    w3 = Web3(provider)
+    signer_log = SignerLog(w3.eth.contract(address=p.payments.address, abi=PAYMENT_PROVIDER),
+                           channel)
+    a, b = (Account.from_key(keccak(text=f"signer {n}")) for n in "ab")
+
+    def read() -> tuple[str, ...]:
+        provider.ranges.clear()
+        return signer_log.signers(w3.eth.get_block("latest"))
+
+    def call(fn: str, signer) -> None:
+        p.tx(p.actors.customer, getattr(p.payments.functions, fn)(channel, signer.address))
+
+    call("authorizeSigner", a)
+    assert read() == (a.address,) and provider.ranges == [(0, chain.block_number)] * 2
+    seen = chain.block_number
+    assert read() == (a.address,) and provider.ranges == []      # no new block: no request
+    chain.mine(5)
+    assert read() == (a.address,) and provider.ranges == [(seen + 1, seen + 5)] * 2
+    call("authorizeSigner", b)
+    chain.mine(4)
+    assert read() == tuple(sorted((a.address, b.address)))
+    assert all(start > seen for start, _ in provider.ranges)
+    chain.reorg(5)          # deeper than any confirmation depth: b's authorisation is gone
+    assert read() == (a.address,) and provider.ranges[0][0] == 0
+    call("revokeSigner", a)
+    assert read() == ()
+    chain.reorg(1)          # the revocation is gone: a is a signer again
+    assert read() == (a.address,) and provider.ranges[0][0] == 0
+    chain.mine(1)
+    assert read() == (a.address,) and provider.ranges[0][0] == chain.block_number
 
 
 def test_node_restart_needs_a_node_the_rig_owns(machine_factory):
@@ -242,5 +335,29 @@ def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_node,
         s = _settled(m, second)                           # and it carried on
         assert [t["state"] for t in _redeems(s)] == ["confirmed", "confirmed"]
         assert len(_redeem_hashes(m, 0)) == 2
+    finally:
+        m.close()
+
+
+@pytest.mark.anvil_only
+def test_reorg_below_a_node_restart_is_refused_and_the_contracts_stay(own_node, tmp_path,
+                                                                      rng, request):
+    node, platform = own_node
+    m = build_machine(tmp_path / "machine", platform, rng,  # type: ignore[arg-type]
+                      request.config.getoption("--profile") or "emulated")
+    m.anvil = node
+    try:
+        make_fault("chain.node_restart").fire(fault_ctx(m))
+        restart = m.chain.block_number
+        m.mine(2)
+        with pytest.raises(FaultError, match=rf"chain.reorg: depth 3 reaches below block "
+                                             rf"{restart}, where the node restarted .* the "
+                                             rf"deepest reorg allowed is 2"):
+            make_fault("chain.reorg", {"depth": 3}).fire(fault_ctx(m))
+        assert m.chain.block_number == restart + 2                    # nothing happened
+        make_fault("chain.reorg", {"depth": 2}).fire(fault_ctx(m))  # down to the restart
+        payments = m.platform.payments.address
+        assert m.chain.rpc("eth_getCode", payments, "latest") not in ("0x", "0x0")
+        assert channel_state(m.platform, m.rental.channel_id).deposit > 0
     finally:
         m.close()

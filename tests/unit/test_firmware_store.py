@@ -302,6 +302,35 @@ def test_an_unknown_transaction_id_is_an_error(store):
         store.outbox_set(99, TxState.BROADCAST)
 
 
+def test_a_reorg_reopens_mined_and_final_transactions_in_one_step(store):
+    """A reorg deeper than the confirmation depth: final ones go back to BROADCAST too."""
+    ids = [store.outbox_add("redeem", n, f"0x{n}", b"raw", {}) for n in range(5)]
+    for tx_id, (state, block) in zip(ids, [(TxState.CONFIRMED, 3), (TxState.FAILED, 4),
+                                           (TxState.CONFIRMED, 5), (TxState.MINED, 6),
+                                           (TxState.BROADCAST, None)], strict=True):
+        store.outbox_set(tx_id, state, block)
+    assert [t.nonce for t in store.outbox(TxState.MINED, TxState.CONFIRMED, TxState.FAILED,
+                                          min_nonce=1)] == [1, 2, 3]
+    store.outbox_reopen(ids[1:4])
+    assert [(t.state, t.block) for t in store.outbox()] == [
+        (TxState.CONFIRMED, 3), *[(TxState.BROADCAST, None)] * 4]
+    store.outbox_set(ids[1], TxState.CONFIRMED, 9)   # mined again, final again
+    assert [t.id for t in store.outbox(TxState.CONFIRMED)] == [ids[0], ids[1]]
+
+
+@pytest.mark.parametrize("state", [TxState.SIGNED, TxState.BROADCAST])
+def test_a_transaction_never_mined_cannot_be_reorged_out(store, state):
+    ok = store.outbox_add("redeem", 0, "0xaa", b"raw", {})
+    store.outbox_set(ok, TxState.CONFIRMED, 5)
+    tx = store.outbox_add("redeem", 1, "0xbb", b"raw", {})
+    store.outbox_set(tx, state)
+    with pytest.raises(StoreError, match=f"is {state}, never mined"):
+        store.outbox_reopen([ok, tx])
+    assert [t.state for t in store.outbox()] == [TxState.CONFIRMED, state]  # all or nothing
+    with pytest.raises(StoreError, match="unknown outbox transaction id 99"):
+        store.outbox_reopen([99])
+
+
 def test_meta_values_survive_a_reopen(store):
     store.set("channel_view", {"deposit": 10, "signers": ["0xab"]})
     store = _reopen(store)
