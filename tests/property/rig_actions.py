@@ -23,10 +23,9 @@ TOP_UPS = (500_000, 1_000_000)
 REORG_DEPTHS = (1, 2, 3)
 HEALABLE = ("net.", "chain.drop_tx", "chain.hold_mining", "i2c.", "serial.", "nfc.")
 # (the heal rule's families; power comes back with power_on)
-# Seconds an armed checkpoint cut waits for its checkpoint. A cut that did not come with its
-# tap (or redeem) is healed at once, but its thread keeps watching until the window ends and
-# cuts wherever the checkpoint comes next: a random cut, which the timeline records. Long
-# enough for a slow tap (network faults slow the firmware's view) to reach brew-done.
+# Seconds an armed checkpoint cut waits for its checkpoint: long enough for a slow tap
+# (network faults slow the firmware's view) to reach brew-done. A cut that did not come with
+# its tap (or redeem) is healed at once, which ends the watch.
 CUT_WINDOW = 5.0
 DROP_WINDOW = 3.0      # seconds chain.drop_tx holds mining while it waits for the redeem
 

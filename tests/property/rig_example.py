@@ -12,10 +12,8 @@ import contextlib
 import random
 import shutil
 import tempfile
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +34,6 @@ from tests.property.rig_schedule import FAILURES, scenario_doc, write_scenario
 from tests.property.rig_world import SharedChain
 
 PHASES = ("start", "steps", "final_sync", "oracle", "reset")   # timings keys, plus "total"
-POLL = 0.05
 
 
 class ExampleError(RuntimeError):
@@ -97,9 +94,7 @@ class ExampleRun:
             for kind, args in steps:
                 self.steps.append((kind, dict(args)))
                 step = Step(kind, dict(args), f"{self.name}: steps[{len(self.steps) - 1}] {kind}")
-                with phone_leaves_a_dark_reader(ctx.machine) if kind == "tap" else \
-                        contextlib.nullcontext():
-                    self._run(ctx, step)
+                self._run(ctx, step)
         finally:
             self.timings[phase] += time.monotonic() - began
 
@@ -167,27 +162,6 @@ class ExampleRun:
         if self.ctx is None:
             raise ExampleError(f"example {self.name} is not started: call start() first")
         return self.ctx
-
-
-@contextlib.contextmanager
-def phone_leaves_a_dark_reader(m: MachineRig) -> Iterator[None]:
-    """While a tap runs, take the phone away once the machine has no power, as a person
-    would: ``MachineRig.tap`` otherwise keeps it on the dead reader for the whole tap timeout
-    (20 s) before it reports the tap interrupted. The verdict is the same either way."""
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(POLL):
-            if not m.pi.powered:
-                m.field.remove()
-
-    watcher = threading.Thread(target=watch, name="phone-leaves-dark-reader", daemon=True)
-    watcher.start()
-    try:
-        yield
-    finally:
-        done.set()
-        watcher.join()
 
 
 def _unseen_pull_away(ctx: RunContext, step: Step, mark: int) -> bool:

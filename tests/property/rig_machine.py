@@ -100,7 +100,6 @@ class RigStateMachine(RuleBasedStateMachine):
         self.channel = ChannelState.OPEN
         self.protected_block = 0    # reorgs stop above the customer's last transaction
         self.seen = ChainBaseline()
-        self.armed_until = 0.0      # when the last checkpoint cut's watcher gives up
 
     # ------------------------------------------------------------------ plumbing
     @classmethod
@@ -227,7 +226,6 @@ class RigStateMachine(RuleBasedStateMachine):
         """Cut at a named checkpoint of the payment or redeem path; a cut that did not come
         (the tap was refused, nothing to redeem) is healed: the hold comes off."""
         name = self.label("cut")
-        self.armed_until = time.monotonic() + actions.CUT_WINDOW
         self.act(actions.cut_at_checkpoint(name, checkpoint, self.well_phone(phone), product))
         with self.guard():
             if self.failed:
@@ -461,13 +459,6 @@ class RigStateMachine(RuleBasedStateMachine):
             return "(no console log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
-    def outlast_armed_cuts(self) -> None:
-        """Wait until a healed checkpoint cut's watcher has given up: healing does not stop
-        it, and a cut in the final phase would cut the sync the oracle's History needs."""
-        left = self.armed_until - time.monotonic()
-        if left > 0 and self.run is not None:
-            self.run.do(actions.wait(left + 0.1))
-
     @classmethod
     def keep_only(cls, workdir: Path) -> None:
         """Shrinking fails many examples; only the last (the one reported) keeps its files."""
@@ -487,7 +478,6 @@ class RigStateMachine(RuleBasedStateMachine):
         try:
             if not self.failed:
                 try:
-                    self.outlast_armed_cuts()
                     report = run.finish()
                 except Exception as e:
                     message = summary = (f"the final phase or the oracle could not run: "
