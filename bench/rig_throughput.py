@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from contracts.build import ROOT
+from emulators.pi.warm_boot import WarmInterpreter
 from rig.chain.errors import ChainError
 from tests.property.rig_example import PHASES
 from tests.property.rig_machine import ExampleRecord, RigStateMachine
@@ -52,9 +53,12 @@ class BenchMachine(RigStateMachine):
 
 
 def _cpu_seconds() -> float:
+    """This process, its reaped children (anvil, cold-booted firmware) and the Pi's warm
+    interpreter with the firmware processes it forked."""
     own, kids = resource.getrusage(resource.RUSAGE_SELF), \
         resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime \
+        + WarmInterpreter.all_cpu_seconds()
 
 
 def run(examples: int, steps: int, seed_value: int, defects: tuple[str, ...] = ()

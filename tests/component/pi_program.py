@@ -2,8 +2,8 @@
 
 ``python -m tests.component.pi_program MODE [ARG]``: ``report`` prints argv, cwd, one
 environment variable and whether the volatile SD card is SQLite's default VFS, then exits 0;
-``exit N`` exits with status N; ``raise`` dies of an uncaught exception; ``sleep`` waits to be
-killed.
+``exit N`` exits with status N; ``raise`` dies of an uncaught exception; ``burn S`` spends S seconds of
+CPU; ``sleep`` waits to be killed.
 """
 
 import json
@@ -23,6 +23,11 @@ def main() -> int:
         return 0
     if mode == "exit":
         return int(sys.argv[2])
+    if mode == "burn":
+        end = time.process_time() + float(sys.argv[2])
+        while time.process_time() < end:
+            pass
+        return 0
     if mode == "raise":
         raise RuntimeError("the program fell over")
     print(os.getpid(), flush=True)

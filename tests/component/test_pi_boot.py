@@ -122,3 +122,17 @@ def test_a_killed_warm_interpreter_takes_its_programs_with_it(tmp_path: Path) ->
     assert _wait_dead(proc.pid), "a program outlived its warm interpreter"
     with pytest.raises(WarmBootError, match="warm interpreter"):
         server.boot(PROGRAM, ["exit", "0"], dict(os.environ), tmp_path, tmp_path / "c.log")
+
+
+def test_the_cpu_of_warm_booted_programs_is_accounted_to_their_interpreter(
+        tmp_path: Path) -> None:
+    """The rig cannot see a warm boot's CPU in its own rusage; benchmarks read it here."""
+    server = WarmInterpreter((PROGRAM,)).start()
+    try:
+        before = server.cpu_seconds()
+        proc = server.boot(PROGRAM, ["burn", "0.5"], dict(os.environ), tmp_path,
+                           tmp_path / "c.log")
+        assert proc.wait(timeout=30) == 0
+        assert server.cpu_seconds() - before >= 0.4
+    finally:
+        server.stop()
