@@ -68,15 +68,15 @@ mutants: deps
 	$(PY) -m bench.mutants
 
 # The nightly hunt: crash states first, then random fault schedules (hypothesis, 1,000
-# examples in 3 shards) and 100,000 fuzz inputs per parser side by side; see bench/results/.
+# examples in 4 shards) and 100,000 fuzz inputs per parser side by side; see bench/results/.
 nightly: deps
 	$(PY) -m bench.crash_states --states 1000
 	$(MAKE) -j2 nightly-property nightly-fuzz
 
 nightly-property: deps
-	COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=3 \
-	  $(VENV)/bin/pytest -q -p no:cacheprovider -n 3 tests/property/test_rig_stateful.py \
-	  -k random_fault_schedules
+	COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=4 \
+	  $(VENV)/bin/pytest -q -p no:cacheprovider -n 4 tests/property/test_rig_stateful.py \
+	  -k random_fault_schedules --junitxml=bench/results/nightly-property.xml
 
 nightly-fuzz: deps
 	$(PY) -m bench.fuzz_nightly --jobs 1

@@ -48,7 +48,7 @@ _COMMON = {"deadline": None, "print_blob": True,
 PROFILES = {
     # About 2 minutes on the 2-core CI machine.
     "ci": settings(max_examples=15, stateful_step_count=8, derandomize=False, **_COMMON),
-    # The nightly budget (docs/property-testing.md): run with -n 2 and 2 shards.
+    # The nightly budget (docs/property-testing.md): make nightly runs 4 shards with -n 4.
     "nightly": settings(max_examples=1000, stateful_step_count=8, derandomize=False,
                         **_COMMON),
 }
