@@ -1,7 +1,7 @@
 """When the machine could reach the chain, read from the fault timeline.
 
 The rule (docs/oracle.md, "Online"): the machine is *online* at a moment when its Pi is
-powered and no network fault is active.
+powered, no network fault is active and the chain is not holding its transactions back.
 
 - A step is an entry with action ``step``; its name is its kind (how the scenario runner
   records steps), or for kind ``step`` the ``params["step"]`` / ``params["name"]``.
@@ -12,6 +12,9 @@ powered and no network fault is active.
   change the Pi counts as powered, unless that first change is a power-on (then it was off).
 - A ``net.*`` ``fire`` makes that fault kind active; a ``heal`` of the kind clears it (one
   heal ends every firing of the kind).
+- A chain fault that keeps the machine's transactions out of blocks counts the same way,
+  from its ``fire`` to the entry that ends the hold (``CHAIN_HOLDS``): ``chain.hold_mining``
+  until ``heal``; ``chain.drop_tx`` until it ``dropped`` the transaction or gave up (``miss``).
 - The ``final`` step (every fault healed, power on, link up) makes the machine online.
 - Entries are taken in the order of ``at`` (host wall clock, the clock the firmware's
   ``sync_interval`` sleeps on); a state holds from its entry until the next change.
@@ -35,6 +38,11 @@ from rig.history import TimelineEntry
 if TYPE_CHECKING:
     from rig.oracle.deadline import DeadlinePassed
 
+CHAIN_HOLDS: dict[str, frozenset[str]] = {
+    "chain.hold_mining": frozenset({"heal"}),
+    "chain.drop_tx": frozenset({"dropped", "miss", "heal"}),
+}
+"""Chain faults during which the machine's transactions cannot be mined → what ends each."""
 POWER_ON_STEPS = frozenset({"power_on", "boot"})
 POWER_OFF_STEPS = frozenset({"power_off", "shutdown"})
 FINAL_STEPS = frozenset({"final"})
@@ -104,6 +112,10 @@ class Connectivity:
                     active.clear()
             elif e.kind.startswith("net.") and e.action in ("fire", "heal"):
                 (active.add if e.action == "fire" else active.discard)(e.kind)
+            elif e.kind in CHAIN_HOLDS and e.action == "fire":
+                active.add(e.kind)
+            elif e.kind in CHAIN_HOLDS and e.action in CHAIN_HOLDS[e.kind]:
+                active.discard(e.kind)
             else:
                 continue
             changes.append((e.at, powered and not active))

@@ -2,8 +2,8 @@
 
 ``python -m tests.component.pi_program MODE [ARG]``: ``report`` prints argv, cwd, one
 environment variable and whether the volatile SD card is SQLite's default VFS, then exits 0;
-``exit N`` exits with status N; ``raise`` dies of an uncaught exception; ``burn S`` spends S seconds of
-CPU; ``sleep`` waits to be killed.
+``exit N`` exits with status N; ``raise`` dies of an uncaught exception; ``burn S``
+spends S seconds of CPU; ``sleep`` waits to be killed.
 """
 
 import json

@@ -1,5 +1,9 @@
 """Hypothesis settings for the parser fuzzers: a quick deterministic ``ci`` profile and a
-``nightly`` one with at least 100,000 inputs per parser and a per-input deadline.
+``nightly`` one with at least 100,000 inputs per parser and a generous per-input deadline.
+
+Hangs are caught by CPU time, not by the deadline (``tests/fuzz/hang.py``): the nightly
+fuzzers run at low priority beside the property shards, where wall time per input says more
+about the neighbours than about the parser. The deadline only flags gross slowness.
 
 The profile is chosen by ``COFFEEPAY_FUZZ_PROFILE`` (default ``ci``). Fuzz tests take their
 settings from :func:`fuzz` instead of loading a profile globally, so the choice never leaks
@@ -19,8 +23,8 @@ EXAMPLES_ENV = "COFFEEPAY_FUZZ_MAX_EXAMPLES"
 
 CI_EXAMPLES = 200
 NIGHTLY_EXAMPLES = 100_000
-NIGHTLY_DEADLINE = timedelta(milliseconds=500)
-"""A parser that needs longer than this for one input counts as hanging."""
+NIGHTLY_DEADLINE = timedelta(seconds=10)
+"""Wall time one input may take, however loaded the machine (hangs: ``hang.py``)."""
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -9,15 +10,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import fuzz_nightly
-from tests.fuzz import profiles
+from tests.fuzz import hang, profiles
+from tests.fuzz.outcome import run_parser
 
 
 def test_nightly_runs_at_least_100000_inputs_per_test_with_a_deadline(monkeypatch) -> None:
+    """The deadline flags gross slowness; hangs are the CPU guard's (next test)."""
     monkeypatch.setenv(profiles.PROFILE_ENV, "nightly")
     monkeypatch.delenv(profiles.EXAMPLES_ENV, raising=False)
     nightly = profiles.fuzz(weight=0.1)
     assert nightly.max_examples >= 100_000
     assert nightly.deadline is not None and not nightly.derandomize
+
+
+def test_a_parser_stuck_on_an_input_is_stopped_as_a_hang(monkeypatch) -> None:
+    def spin(_data: bytes) -> None:
+        while True:
+            pass
+
+    monkeypatch.setattr(hang, "HANG_CPU_SECONDS", 0.2)
+    with pytest.raises(hang.ParserHang, match=r"more than 0\.2 s of CPU on one input"):
+        run_parser(spin, ValueError, b"")
+    assert run_parser(len, ValueError, b"abc").value == 3   # the guard went with the input
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
 
 
 def test_ci_is_deterministic_and_the_default(monkeypatch) -> None:

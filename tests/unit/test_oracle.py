@@ -556,6 +556,16 @@ def test_online_rule_power_and_network_faults():
     assert c.longest_online(11, 14) == 0
 
 
+def test_a_chain_holding_the_machines_transactions_back_is_offline():
+    """hold_mining until heal; drop_tx until it dropped the transaction (or missed)."""
+    timeline = _entries((5, "chain.hold_mining", "fire"), (8, "chain.hold_mining", "heal"),
+                        (10, "chain.drop_tx", "fire"), (11, "chain.drop_tx", "dropped"),
+                        (12, "chain.drop_tx", "heal"), (14, "chain.drop_tx", "fire"),
+                        (16, "chain.drop_tx", "miss"), (17, "chain.reorg", "fire"))
+    c = Connectivity.from_timeline(timeline)
+    assert c.online_periods(0, 20) == [(0, 5), (8, 10), (11, 14), (16, 20)]
+
+
 def test_a_power_fault_that_arms_goes_off_only_when_it_cuts():
     armed = _entries((10, "power.cut_at_checkpoint", "fire"),
                      (14, "power.cut_at_checkpoint", "cut"),
