@@ -31,6 +31,9 @@ import threading
 import traceback
 from typing import Any
 
+from emulators.pi.bootrom import boot_environment
+
+_PR_SET_NAME = 15
 _PR_SET_PDEATHSIG = 1
 
 
@@ -111,9 +114,11 @@ class Server:
         try:
             server = os.getppid()
             os.setsid()
-            ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            libc = ctypes.CDLL(None)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             if os.getppid() != server:
                 os._exit(1)
+            libc.prctl(_PR_SET_NAME, module.encode()[:15], 0, 0, 0)  # top/ps -o comm show it
             signal.set_wakeup_fd(-1)
             for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)
@@ -141,8 +146,6 @@ class Server:
 
 def _run(module: str) -> int:
     """Run ``module`` as ``python -m module`` would; its exit status."""
-    from emulators.pi.bootrom import boot_environment
-
     try:
         boot_environment()
         runpy.run_module(module, run_name="__main__", alter_sys=True)

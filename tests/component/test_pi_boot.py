@@ -69,6 +69,8 @@ def test_a_power_cut_is_sigkill_of_the_process_group(tmp_path: Path, boot: str) 
         time.sleep(0.02)
     assert pi.powered
     assert os.getpgid(pi.pid) == pi.pid          # its own session: a cut kills all of it
+    if boot == "warm":                            # named after its program in top / ps -o comm
+        assert Path(f"/proc/{pi.pid}/comm").read_text().strip() == PROGRAM[:15]
     pi.power_off()
     assert not pi.powered
     assert pi.exit_code() == -signal.SIGKILL

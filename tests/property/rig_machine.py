@@ -3,8 +3,9 @@
 Each example is a real run: a fresh machine (firmware process, SD card, emulated hardware)
 on the shared anvil, a random sequence of people's actions and faults, then the scenario
 runner's final phase and the full oracle. Rules are the scenario steps of
-``tests/property/rig_actions.py``; preconditions keep a schedule meaningful (no tap while the
-power is off, heal only what is active, no customer transaction after the channel settled);
+``tests/property/rig_actions.py``; live preconditions (``live``) keep a schedule meaningful
+(no tap while the power is off, heal only what is active, no customer transaction after the
+channel settled) by making a rule a no-op when its precondition does not hold;
 cheap invariants are checked after every step. A failing example is written as a scenario
 file (``build/property-failures/<name>.yaml``) besides the program Hypothesis prints.
 """
@@ -13,20 +14,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
 )
 
@@ -51,9 +52,32 @@ PRODUCTS = tuple(sorted(DEFAULT_PRICES))
 PAID = ("served", "credited", "pending", "interrupted")
 POLL = 0.05
 
+Rule = TypeVar("Rule", bound=Callable[..., Any])
 phones = st.integers(1, SETTINGS.phones)
 products = st.sampled_from(PRODUCTS)
 pick = st.integers(0, 15)      # which active fault a heal takes (modulo how many there are)
+
+
+def live(condition: Callable[[Any], bool]) -> Callable[[Rule], Rule]:
+    """A rule's precondition on the live rig (is the Pi powered, which faults came, is the
+    chain mining), checked when the rule runs: if it does not hold, the rule does nothing.
+
+    Hypothesis preconditions must depend only on the choices made so far. These depend on
+    timing, so a replayed choice sequence (shrinking, the example database) could enable other
+    rules, and Hypothesis would stop the whole run with ``FlakyStrategyDefinition`` (it did,
+    in a nightly shard). A rule that does nothing costs a step, not the run."""
+
+    def decorate(rule_fn: Rule) -> Rule:
+        @functools.wraps(rule_fn)
+        def guarded(self: RigStateMachine, *args: Any, **kwargs: Any) -> None:
+            if self.run is None or self.failed or not condition(self):
+                self.idle_rules += 1
+                return None
+            return rule_fn(self, *args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate
 
 
 class OracleViolation(AssertionError):
@@ -96,6 +120,7 @@ class RigStateMachine(RuleBasedStateMachine):
         self.run: ExampleRun | None = None
         self.failed = ""            # what raised in a rule or invariant: the example failed
         self.rules = 0
+        self.idle_rules = 0         # rules whose live precondition did not hold (no-ops)
         self.names = 0
         self.channel = ChannelState.OPEN
         self.protected_block = 0    # reorgs stop above the customer's last transaction
@@ -196,32 +221,32 @@ class RigStateMachine(RuleBasedStateMachine):
             self.run.do(actions.boot(), phase="start")
 
     # ------------------------------------------------------------------ people
-    @precondition(lambda self: self.powered)
     @rule(phone=phones, product=products)
+    @live(lambda self: self.powered)
     def buy_coffee(self, phone: int, product: int) -> None:
         self.act(actions.tap(phone, product))
 
-    @precondition(lambda self: self.powered)
     @rule(purchases=st.lists(st.tuples(phones, products), min_size=2, max_size=4))
+    @live(lambda self: self.powered)
     def coffee_rush(self, purchases: list[tuple[int, int]]) -> None:
         """Several people in a row (coffees are what the faults are about, so two rules
         buy them)."""
         self.act([s for phone, product in purchases for s in actions.tap(phone, product)])
 
-    @precondition(lambda self: self.powered)
     @rule()
+    @live(lambda self: self.powered)
     def redeem_button(self) -> None:
         self.act(actions.redeem())
 
-    @precondition(lambda self: self.powered)
     @rule()
+    @live(lambda self: self.powered)
     def let_time_pass(self) -> None:
         self.act(actions.wait(0.5))
 
     # ------------------------------------------------------------------ power
-    @precondition(lambda self: self.powered and not self.active("power.cut_at_checkpoint"))
     @rule(checkpoint=st.sampled_from(actions.TAP_CHECKPOINTS + actions.REDEEM_CHECKPOINTS),
           phone=phones, product=products)
+    @live(lambda self: self.powered and not self.active("power.cut_at_checkpoint"))
     def power_cut_at_checkpoint(self, checkpoint: str, phone: int, product: int) -> None:
         """Cut at a named checkpoint of the payment or redeem path; a cut that did not come
         (the tap was refused, nothing to redeem) is healed: the hold comes off."""
@@ -240,9 +265,9 @@ class RigStateMachine(RuleBasedStateMachine):
         well = [i for i in range(1, SETTINGS.phones + 1) if i not in sick]
         return phone if phone not in sick or not well else well[phone % len(well)]
 
-    @precondition(lambda self: self.powered and not self.active("power.cut_at_write")
-                  and not self.active("power.torn_write"))
     @rule(k=st.integers(1, 3), torn=st.booleans(), phone=phones, product=products)
+    @live(lambda self: self.powered and not self.active("power.cut_at_write")
+          and not self.active("power.torn_write"))
     def power_cut_at_write(self, k: int, torn: bool, phone: int, product: int) -> None:
         name = self.label("write")
         self.act(actions.cut_at_write(name, k, torn, phone, product))
@@ -252,8 +277,8 @@ class RigStateMachine(RuleBasedStateMachine):
             if not self.await_power_off(1.5):
                 self.run.do(actions.heal(name))  # type: ignore[union-attr]
 
-    @precondition(lambda self: self.powered)
     @rule(delay=st.sampled_from(actions.CUT_DELAYS), phone=phones, product=products)
+    @live(lambda self: self.powered)
     def power_cut_after(self, delay: float, phone: int, product: int) -> None:
         name = self.label("cut")
         self.act(actions.cut_after(name, delay, phone, product))
@@ -263,16 +288,16 @@ class RigStateMachine(RuleBasedStateMachine):
             if not self.await_power_off(delay + 1.0):
                 self.run.do(actions.heal(name))  # type: ignore[union-attr]
 
-    @precondition(lambda self: self.run is not None and not self.powered)
     @rule()
+    @live(lambda self: self.run is not None and not self.powered)
     def power_on(self) -> None:
         """Heal the power faults (each powers the Pi back on), or switch it on."""
         names = [n for n, _ in self.active("power.")]
         self.act([s for n in names for s in actions.heal(n)] or actions.power_on())
 
     # ------------------------------------------------------------------ network
-    @precondition(lambda self: self.run is not None)
     @rule(choice=st.sampled_from(actions.NET_FAULTS), phone=phones, product=products)
+    @live(lambda self: self.run is not None)
     def net_fault(self, choice: tuple[str, dict[str, Any]], phone: int, product: int) -> None:
         """A network fault between the machine and the chain, then a purchase."""
         kind, params = choice
@@ -290,21 +315,21 @@ class RigStateMachine(RuleBasedStateMachine):
         except Exception:  # the node is unreachable: no reorg now
             return 0
 
-    @precondition(lambda self: self.reorg_room() >= 1)
     @rule(depth=st.sampled_from(actions.REORG_DEPTHS))
+    @live(lambda self: self.reorg_room() >= 1)
     def chain_reorg(self, depth: int) -> None:
         self.act(actions.fault("chain.reorg", self.label("reorg"),
                            depth=min(depth, self.reorg_room())))
         self.seen = self.seen.forget_redeems()
 
-    @precondition(lambda self: self.powered and not self.active("chain.drop_tx")
-                  and self.paid_taps() > 0)
     @rule()
+    @live(lambda self: self.powered and not self.active("chain.drop_tx")
+          and self.paid_taps() > 0)
     def chain_drop_redeem(self) -> None:
         self.act(actions.drop_redeem(self.label("drop")))
 
-    @precondition(lambda self: self.run is not None and not self.active("chain.hold_mining"))
     @rule(phone=phones, product=products)
+    @live(lambda self: self.run is not None and not self.active("chain.hold_mining"))
     def chain_hold_mining(self, phone: int, product: int) -> None:
         """Blocks stop coming (the machine's transactions wait in the pool), then a
         purchase; customer transactions wait for the heal."""
@@ -315,8 +340,8 @@ class RigStateMachine(RuleBasedStateMachine):
         """Customer transactions wait for their receipt: not while mining is held."""
         return self.run is not None and not self.active("chain.hold_mining")
 
-    @precondition(lambda self: self.run is not None)
     @rule(event=st.sampled_from(actions.CHAIN_EVENTS), phone=phones, product=products)
+    @live(lambda self: self.run is not None)
     def chain_event(self, event: tuple[str, dict[str, Any]], phone: int, product: int) -> None:
         """The node restarts, time jumps, or blocks are mined (confirmations, reorg room);
         then a purchase."""
@@ -334,8 +359,8 @@ class RigStateMachine(RuleBasedStateMachine):
                 self.protected_block = self.m.chain.block_number
 
     # ------------------------------------------------------------------ healing
-    @precondition(lambda self: bool(self.healable()))
     @rule(which=pick)
+    @live(lambda self: bool(self.healable()))
     def heal_fault(self, which: int) -> None:
         """Heal one active network, chain, sensor, brew-board or phone fault (power comes
         back with power_on)."""
@@ -346,31 +371,31 @@ class RigStateMachine(RuleBasedStateMachine):
         return [n for prefix in actions.HEALABLE for n, _ in self.active(prefix)]
 
     # ------------------------------------------------------------------ customer
-    @precondition(lambda self: self.channel == ChannelState.OPEN and self.mining())
     @rule(amount=st.sampled_from(actions.TOP_UPS), phone=phones, product=products)
+    @live(lambda self: self.channel == ChannelState.OPEN and self.mining())
     def customer_top_up(self, amount: int, phone: int, product: int) -> None:
         self.act(actions.top_up(amount) + self.purchase(phone, product))
         self.seen = replace(self.seen, deposit=self.seen.deposit + amount)
         self.customer_did()
 
-    @precondition(lambda self: self.channel == ChannelState.OPEN and self.mining())
     @rule(via=st.sampled_from(("channel", "rental")))
+    @live(lambda self: self.channel == ChannelState.OPEN and self.mining())
     def customer_close(self, via: str) -> None:
         self.act(actions.close(via))
         self.channel = ChannelState.CLOSING
         self.customer_did()
 
-    @precondition(lambda self: self.channel == ChannelState.CLOSING and self.powered
-                  and self.mining())
     @rule()
+    @live(lambda self: self.channel == ChannelState.CLOSING and self.powered
+          and self.mining())
     def customer_settle(self) -> None:
         self.act(actions.settle())
         self.channel = ChannelState.SETTLED
         self.customer_did()
 
     # ------------------------------------------------------------------ devices
-    @precondition(lambda self: self.run is not None)
     @rule(choice=st.sampled_from(actions.SENSOR_FAULTS), phone=phones, product=products)
+    @live(lambda self: self.run is not None)
     def sensor_fault(self, choice: tuple[str, dict[str, Any]], phone: int, product: int
                      ) -> None:
         """A sensor-board fault, then a purchase (refused while brewing is unsafe)."""
@@ -379,8 +404,8 @@ class RigStateMachine(RuleBasedStateMachine):
                 if k == kind and p["device"] == params["device"]]
         self.act(self.refire(kind, params, "i2c", same) + self.purchase(phone, product))
 
-    @precondition(lambda self: self.powered)
     @rule(choice=st.sampled_from(actions.BOARD_FAULTS), phone=phones, product=products)
+    @live(lambda self: self.powered)
     def brew_board_fault(self, choice: tuple[str, dict[str, Any]], phone: int,
                          product: int) -> None:
         """A brew-board fault, then a purchase that meets it."""
@@ -388,8 +413,8 @@ class RigStateMachine(RuleBasedStateMachine):
         same = [n for n, k in self.active("serial.") if k == kind]
         self.act(self.refire(kind, params, "board", same) + actions.tap(phone, product))
 
-    @precondition(lambda self: self.powered)
     @rule(choice=st.sampled_from(actions.PHONE_FAULTS), phone=phones, product=products)
+    @live(lambda self: self.powered)
     def phone_misbehaves(self, choice: tuple[str, dict[str, Any]], phone: int,
                          product: int) -> None:
         """One misbehaviour per phone at a time (a new one replaces it), then that phone
