@@ -311,53 +311,52 @@ def own_node(tmp_path: Path, artifacts) -> Iterator[tuple[Anvil, object]]:
         node.stop()
 
 
-@pytest.mark.anvil_only
-def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_node, tmp_path,
-                                                                      rng, request):
+@pytest.fixture
+def own_machine(own_node, tmp_path: Path, rng, request) -> Iterator[tuple[Anvil, MachineRig]]:
+    """A machine rented on the test's own node, which faults may restart."""
     node, platform = own_node
     m = build_machine(tmp_path / "machine", platform, rng,  # type: ignore[arg-type]
                       request.config.getoption("--profile") or "emulated")
     m.anvil = node
     try:
-        idle(m)
-        first = _tap(m)
-        _settled(m, first)
-        block = m.chain.block_number
-        assert threading.current_thread() is threading.main_thread()
-        make_fault("chain.node_restart", {"down_seconds": 0.5}).fire(fault_ctx(m))
-        assert node.running() and m.chain.block_number == block      # state kept
-        assert channel_state(m.platform, m.rental.channel_id).redeemed == first
-        broken = (m.proxy.stats.event_count("upstream-closed")
-                  + m.proxy.stats.event_count("upstream-unreachable")
-                  + m.proxy.stats.event_count("bad-message"))
-        assert broken > 0                                 # the firmware's links broke
-        second = _tap(m, product=2)
-        s = _settled(m, second)                           # and it carried on
-        assert [t["state"] for t in _redeems(s)] == ["confirmed", "confirmed"]
-        assert len(_redeem_hashes(m, 0)) == 2
+        yield node, m
     finally:
         m.close()
 
 
 @pytest.mark.anvil_only
-def test_reorg_below_a_node_restart_is_refused_and_the_contracts_stay(own_node, tmp_path,
-                                                                      rng, request):
-    node, platform = own_node
-    m = build_machine(tmp_path / "machine", platform, rng,  # type: ignore[arg-type]
-                      request.config.getoption("--profile") or "emulated")
-    m.anvil = node
-    try:
-        make_fault("chain.node_restart").fire(fault_ctx(m))
-        restart = m.chain.block_number
-        m.mine(2)
-        with pytest.raises(FaultError, match=rf"chain.reorg: depth 3 reaches below block "
-                                             rf"{restart}, where the node restarted .* the "
-                                             rf"deepest reorg allowed is 2"):
-            make_fault("chain.reorg", {"depth": 3}).fire(fault_ctx(m))
-        assert m.chain.block_number == restart + 2                    # nothing happened
-        make_fault("chain.reorg", {"depth": 2}).fire(fault_ctx(m))  # down to the restart
-        payments = m.platform.payments.address
-        assert m.chain.rpc("eth_getCode", payments, "latest") not in ("0x", "0x0")
-        assert channel_state(m.platform, m.rental.channel_id).deposit > 0
-    finally:
-        m.close()
+def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_machine):
+    node, m = own_machine
+    idle(m)
+    first = _tap(m)
+    _settled(m, first)
+    block = m.chain.block_number
+    assert threading.current_thread() is threading.main_thread()
+    make_fault("chain.node_restart", {"down_seconds": 0.5}).fire(fault_ctx(m))
+    assert node.running() and m.chain.block_number == block      # state kept
+    assert channel_state(m.platform, m.rental.channel_id).redeemed == first
+    broken = (m.proxy.stats.event_count("upstream-closed")
+              + m.proxy.stats.event_count("upstream-unreachable")
+              + m.proxy.stats.event_count("bad-message"))
+    assert broken > 0                                 # the firmware's links broke
+    second = _tap(m, product=2)
+    s = _settled(m, second)                           # and it carried on
+    assert [t["state"] for t in _redeems(s)] == ["confirmed", "confirmed"]
+    assert len(_redeem_hashes(m, 0)) == 2
+
+
+@pytest.mark.anvil_only
+def test_reorg_below_a_node_restart_is_refused_and_the_contracts_stay(own_machine):
+    _, m = own_machine
+    make_fault("chain.node_restart").fire(fault_ctx(m))
+    restart = m.chain.block_number
+    m.mine(2)
+    with pytest.raises(FaultError, match=rf"chain.reorg: depth 3 reaches below block "
+                                         rf"{restart}, where the node restarted .* the "
+                                         rf"deepest reorg allowed is 2"):
+        make_fault("chain.reorg", {"depth": 3}).fire(fault_ctx(m))
+    assert m.chain.block_number == restart + 2                    # nothing happened
+    make_fault("chain.reorg", {"depth": 2}).fire(fault_ctx(m))  # down to the restart
+    payments = m.platform.payments.address
+    assert m.chain.rpc("eth_getCode", payments, "latest") not in ("0x", "0x0")
+    assert channel_state(m.platform, m.rental.channel_id).deposit > 0
