@@ -52,7 +52,7 @@ from rig.platform.rental import RentalTerms
 RESULTS = ROOT / "bench" / "results" / "tap_to_serve.json"
 SCHEMA = "coffeepay-tap-to-serve/1"
 PHASES = ("nfc", "checks", "signature_check", "durable_write", "brew_command", "tap_to_brew")
-PROFILE = "emulated"
+PROFILE = "emulated-cold"   # a fresh firmware process: its environment shows the real fsync
 PHONES = 3
 FSYNC_ENV = "COFFEEPAY_SD_FSYNC"
 BASELINE_BLOCK_TIME = 1
