@@ -101,18 +101,18 @@ class Server:
         except OSError as e:
             self.send({"id": ident, "error": f"cannot open the console {console}: {e}"})
             return
+        server = os.getpid()   # read before the fork: the child may outlive us at once
         pid = os.fork()
         if pid == 0:
-            self._child(module, args, env, cwd, log)
+            self._child(server, module, args, env, cwd, log)
         os.close(log)
         self.children.add(pid)
         self.send({"id": ident, "pid": pid})
 
-    def _child(self, module: str, args: list[str], env: dict[str, str], cwd: str,
-               log: int) -> None:
+    def _child(self, server: int, module: str, args: list[str], env: dict[str, str],
+               cwd: str, log: int) -> None:
         code = 1
         try:
-            server = os.getppid()
             os.setsid()
             libc = ctypes.CDLL(None)
             libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
