@@ -16,6 +16,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,17 +144,33 @@ class RigControl:
     def wait_for(self, name: str, timeout: float = 20.0, after: int = 0,
                  **match: Any) -> Checkpoint:
         """The first checkpoint ``name`` with seq > ``after`` whose data matches ``match``."""
+        cp = self._first(lambda c: c.name == name
+                         and all(c.data.get(k) == v for k, v in match.items()),
+                         after, timeout, f"{name!r} {match or ''}")
+        assert cp is not None  # no stop event: it returns a checkpoint or raises
+        return cp
+
+    def _first(self, wanted: Callable[[Checkpoint], bool], after: int, timeout: float,
+               what: str, gone: Callable[[], str] = lambda: "",
+               stop: threading.Event | None = None) -> Checkpoint | None:
+        """The first checkpoint after ``after`` that is ``wanted``; None once ``stop`` is
+        set. Raises ``ControlError`` when ``timeout`` runs out or ``gone()`` says why none
+        can come any more."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
+                if stop is not None and stop.is_set():
+                    return None
                 for cp in self.checkpoints[after:]:
-                    if cp.name == name and all(cp.data.get(k) == v for k, v in match.items()):
+                    if wanted(cp):
                         return cp
+                if why := gone():
+                    raise ControlError(why)
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [c.name for c in self.checkpoints[after:]][-12:]
-                    raise ControlError(f"no checkpoint {name!r} {match or ''} within "
-                                       f"{timeout}s; the firmware reported {seen}")
+                    raise ControlError(f"no checkpoint {what} within {timeout}s; the "
+                                       f"firmware reported {seen}")
                 self._cond.wait(left)
 
     def mark(self) -> int:
@@ -217,23 +234,11 @@ class RigControl:
         """The first ``name`` after ``after`` that boot ``boot`` reported; None once ``stop``
         is set (call ``wake()`` after setting it). Raises ``ControlError`` when ``timeout``
         runs out or that boot ended first."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                if stop is not None and stop.is_set():
-                    return None
-                for cp in self.checkpoints[after:]:
-                    if cp.name == name and cp.boot == boot:
-                        return cp
-                if boot in self._ended or self.boots > boot:
-                    raise ControlError(f"the firmware's boot {boot} ended before it reached "
-                                       f"{name!r}")
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    seen = [c.name for c in self.checkpoints[after:]][-12:]
-                    raise ControlError(f"no checkpoint {name!r} within {timeout}s; the "
-                                       f"firmware reported {seen}")
-                self._cond.wait(left)
+        return self._first(
+            lambda c: c.name == name and c.boot == boot, after, timeout, repr(name),
+            gone=lambda: (f"the firmware's boot {boot} ended before it reached {name!r}"
+                          if boot in self._ended or self.boots > boot else ""),
+            stop=stop)
 
     def wake(self) -> None:
         """Wake every waiter, so one whose ``stop`` event was set returns."""
