@@ -38,7 +38,7 @@ PRODUCTS = {p.product_id: p for p in (
     Product(SHOT, "test shot", 1.0),          # 15 ms: for tests that only need outcomes
     Product(MARATHON, "descaling", 600.0),    # 9 s: still running when the test ends
 )}
-TIMEOUT = 0.15
+TIMEOUT = 0.3   # below the espresso (0.375 s), with room for a slow reply on a busy host
 
 
 def make_board(tmp_path: Path, **options) -> EmulatedBrewBoard:
