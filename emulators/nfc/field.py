@@ -147,7 +147,7 @@ class Field:
                     f"a phone is already in the field ({self._presentation.app!r}); "
                     f"remove() it first")
             presentation = Presentation(phone, TypeAIdentity.random(self._rng), self._timing,
-                                        ends_on_session_end)
+                                        ends_on_session_end, lossless_link=True)
             self._presentation = presentation
             return presentation
 

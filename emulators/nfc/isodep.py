@@ -69,11 +69,19 @@ class _Held:
 class IsoDepCard:
     """Card-side block protocol: I-blocks with block numbers, chaining, R(ACK/NAK), WTX,
     DESELECT. After ``left`` or ``deselected`` it answers nothing more; ``completed`` tells
-    that the answer finishing a payment has been handed out."""
+    that the answer finishing a payment has been handed out.
 
-    def __init__(self, app: CardApplication, timing: IsoDepTiming | None = None):
+    ``lossless_link``: every frame sent reaches the reader (the UDP air, unlike RF). An R-block
+    repeating the number of the block already sent then only means the reader timed out before
+    that block arrived; the block is on its way and the reader takes it as the answer, so a
+    second copy would sit queued and break the next exchange's block numbers.
+    """
+
+    def __init__(self, app: CardApplication, timing: IsoDepTiming | None = None,
+                 lossless_link: bool = False):
         self.app = app
         self.timing = timing or IsoDepTiming()
+        self.lossless_link = lossless_link
         self.fsd = 256
         self.cid: int | None = None
         self.block_number = 1
@@ -192,7 +200,9 @@ class IsoDepCard:
             return None
         number, nak = pcb & 0x01, bool(pcb & 0x10)
         if number == self.block_number:
-            return self._send(self._last_sent, now) if self._last_sent else None
+            if self.lossless_link or not self._last_sent:
+                return None
+            return self._send(self._last_sent, now)
         if nak:
             return self._send(self._pcb(0xA2 | self.block_number, cid), now)
         if self._tx_chain:

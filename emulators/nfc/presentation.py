@@ -36,11 +36,12 @@ class Presentation:
     session ended, so a reader's immediate re-poll never finds it a second time."""
 
     def __init__(self, app: CardApplication, identity: TypeAIdentity, timing: IsoDepTiming,
-                 ends_on_session_end: bool):
+                 ends_on_session_end: bool, lossless_link: bool = False):
         self.app = app
         self.identity = identity
         self.timing = timing
         self.ends_on_session_end = ends_on_session_end
+        self.lossless_link = lossless_link
         self.state = CardState.IDLE
         self.card: IsoDepCard | None = None
         self.activations = 0
@@ -76,7 +77,7 @@ class Presentation:
             if frame == HLTA:
                 self.state = CardState.HALT
                 return None, None
-            card = IsoDepCard(self.app, self.timing)
+            card = IsoDepCard(self.app, self.timing, self.lossless_link)
             reply = card.activate(frame, now)
             if reply is not None:
                 self.card, self.state = card, CardState.ACTIVE

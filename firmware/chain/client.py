@@ -110,7 +110,7 @@ class ChainClient:
         unredeemed = latest.cumulative - view.redeemed
         now = self.clock.now()
         stored = self.store.get("last_redeem_at")
-        if stored is None:  # the interval runs from the first receipt this machine saw
+        if stored is None:  # the interval runs from the first round that finds a receipt
             self.store.set("last_redeem_at", now)
             stored = now
         last = float(stored)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -314,6 +315,38 @@ def test_slow_phone_uses_wtx_and_still_succeeds(field, reader, pool, phone):
     assert signer_of(signature, 100, 1) == phone.address
 
 
+class _Stalled:
+    """Holds the field's thread on the phone's first APDU without asking for WTX, the way a
+    loaded host deschedules the emulator: the answer reaches the reader after its R(NAK)."""
+
+    def __init__(self, phone: Phone, seconds: float):
+        self.phone, self.seconds, self.stalled = phone, seconds, False
+
+    def process_apdu(self, apdu: bytes) -> CardAction:
+        if not self.stalled:
+            self.stalled = True
+            time.sleep(self.seconds)
+        return self.phone.process_apdu(apdu)
+
+
+@pytest.mark.parametrize("fsci", [8, 0], ids=["one-frame", "chained"])
+def test_a_late_answer_is_taken_once_and_the_next_apdus_stay_in_step(pool, phone, fsci):
+    # 3 FWT late: the reader has sent R(NAK) and takes the late answer as the reply to it. The
+    # UDP air loses nothing, so answering that NAK as well would leave a stale frame queued
+    # and the next APDU would fail on its block number.
+    timing = IsoDepTiming(fsci=fsci)
+    stalled = _Stalled(phone, 3 * timing.fwt)
+    with Field(random.Random(6), timing=timing) as air, NfcReader(air.device_path) as reader:
+        ending = tap(pool, air, stalled)
+        session = poll(reader)
+        assert session.select() == phone.address
+        assert stalled.stalled
+        assert session.get_last_receipt(CHAIN, CONTRACT, CHANNEL_ID) is None
+        assert signer_of(session.sign_receipt(first()), 100, 1) == phone.address
+        session.close()
+        assert ending.result(TAP_TIMEOUT) is TapEnd.COMPLETED
+
+
 def test_reader_chaining_over_small_frames(pool, phone):
     # FSCI 0 announces 16-byte frames, so nfcpy chains the 205-byte SIGN command.
     with Field(random.Random(5), timing=IsoDepTiming(fsci=0)) as small, \
@@ -412,6 +445,16 @@ def test_card_retransmits_on_nak_of_its_block_and_acks_other_naks():
     answer = card.receive(b"\x02\x00", 0.0).frame
     assert card.receive(b"\xb2", 0.0).frame == answer                   # lost answer: resend
     assert card.receive(b"\xb3", 0.0).frame == b"\xa2"                  # presence check
+
+
+def test_card_on_a_lossless_link_never_sends_a_block_twice():
+    card = IsoDepCard(Echo(bytes(30) + b"\x90\x00"), IsoDepTiming(fsci=0), lossless_link=True)
+    card.activate(b"\xe0\x00", 0.0)
+    assert card.receive(b"\x02\x00", 0.0).frame[0] == 0x12           # chained, bn 0
+    assert card.receive(b"\xb2", 0.0) is None                          # crossed in flight
+    assert card.receive(b"\xa3", 0.0).frame[0] == 0x13                 # next piece, bn 1
+    assert card.receive(b"\xa3", 0.0) is None                          # the ACK repeated
+    assert card.receive(b"\xb2", 0.0).frame == b"\xa3"                 # presence check
 
 
 def test_card_asks_for_wtx_and_answers_once_ready():
