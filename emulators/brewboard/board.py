@@ -32,6 +32,7 @@ from emulators.brewboard.nvlog import NvEntry, NvLog
 from emulators.brewboard.products import DEFAULT_PRODUCTS, Product
 from emulators.brewboard.pty_link import PtyLink
 from emulators.brewboard.replies import FailReason, NakReason
+from emulators.realtime import answer_promptly
 
 _MAX_SLEEP = 0.25
 _VERSION = re.compile(r"[0-9A-Za-z._-]{1,16}")
@@ -98,6 +99,7 @@ class EmulatedBrewBoard:
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
+        answer_promptly()
         self._thread = threading.Thread(target=self._run, name=f"brewboard {self.port}",
                                         daemon=True)
         self._thread.start()

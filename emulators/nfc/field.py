@@ -27,6 +27,7 @@ from emulators.nfc.errors import (
 )
 from emulators.nfc.isodep import IsoDepTiming, Reply
 from emulators.nfc.presentation import Presentation, TapEnd
+from emulators.realtime import answer_promptly
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Field:
         self._sock = sock
         self._wake_r, self._wake_w = socket.socketpair()
         self._stopping = False
+        answer_promptly()
         self._thread = threading.Thread(target=self._run, name=f"nfc-field:{self.port}",
                                         daemon=True)
         self._thread.start()

@@ -21,6 +21,7 @@ from collections import deque
 from pathlib import Path
 from types import TracebackType
 
+from emulators.realtime import answer_promptly
 from emulators.sensors import wire
 from emulators.sensors.device import I2CDevice
 from emulators.sensors.errors import BusServerError, FrameError, TransferError
@@ -115,6 +116,7 @@ class BusServer:
         listener.setblocking(False)
         self._listener = listener
         self._wake_r, self._wake_w = os.pipe()
+        answer_promptly()
         self._accept_thread = threading.Thread(target=self._accept_loop, daemon=True,
                                                name=f"i2c-bus-accept:{self._path.name}")
         self._accept_thread.start()

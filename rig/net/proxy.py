@@ -21,6 +21,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from emulators.realtime import answer_promptly
 from rig.net.link import Link
 from rig.net.stats import ProxyStats
 from rig.net.toxics import Toxic, make_toxic
@@ -58,6 +59,7 @@ class RpcProxy:
     def start(self) -> RpcProxy:
         if self._thread is not None:
             raise ProxyError("the RPC proxy is already started")
+        answer_promptly()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="rpc-proxy",
                                         daemon=True)
