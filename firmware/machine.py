@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from typing import Any
 
 from firmware.board_sync import sync_with_board
@@ -70,6 +71,7 @@ class Machine:
             "tickets": self.store.get("tickets", {}),
             "checked_in": bool(self.store.get("checked_in")),
             "sensor_faults": self._fault_codes(),
+            "nfc": dataclasses.asdict(self.reader.stats),
         }
 
     async def run(self) -> None:
@@ -106,7 +108,11 @@ class Machine:
                 await asyncio.sleep(interval)
 
     def _nfc_round(self) -> None:
+        failed = self.reader.stats.failed
         session = self.reader.poll(self.cfg.nfc_poll_timeout)
+        if self.reader.stats.failed > failed:
+            log("nfc-activation-failed", count=self.reader.stats.failed - failed,
+                error=self.reader.stats.last_failure)
         if session is None:
             return
         result = self.desk.serve(session)

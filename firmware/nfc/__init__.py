@@ -19,7 +19,7 @@ from firmware.nfc.errors import (
     WrongLength,
 )
 from firmware.nfc.messages import ZERO_SIGNATURE, ChannelRef, LastReceipt, SignRequest
-from firmware.nfc.reader import NfcReader
+from firmware.nfc.reader import NfcReader, ReaderStats
 from firmware.nfc.session import PhoneSession
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "PhoneRefused",
     "PhoneSession",
     "PredecessorInvalid",
+    "ReaderStats",
     "ReaderUnavailable",
     "RequestEncodingError",
     "SignRequest",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import nfc
 import nfc.clf
@@ -20,11 +21,24 @@ from firmware.nfc.session import PhoneSession
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class ReaderStats:
+    """What the reader has done since it opened: a reader that polls but never connects is told
+    apart from one that stopped polling, and a phone that failed activation is not silent."""
+
+    polls: int = 0        # poll cycles (one ``clf.connect`` each)
+    discovered: int = 0   # cards that answered anticollision
+    connected: int = 0    # of those, activated as ISO-DEP (Type 4A) phones
+    failed: int = 0       # discovered but not activated: no or late ATS, a broken link
+    last_failure: str = ""
+
+
 class NfcReader:
     """Blocking reader. ``poll`` returns a ``PhoneSession`` for a Type 4A card or None."""
 
     def __init__(self, device: str):
         self.device = device
+        self.stats = ReaderStats()
         self._session: PhoneSession | None = None
         try:
             self._clf: nfc.ContactlessFrontend | None = nfc.ContactlessFrontend(device)
@@ -50,20 +64,38 @@ class NfcReader:
             return cycles > 1 and time.monotonic() >= deadline
 
         while True:
+            discovered = False
+
+            def on_discover(target: nfc.clf.RemoteTarget) -> bool:
+                nonlocal discovered
+                if target.sel_res and target.sel_res[0] & 0x40:  # peer-to-peer, as nfcpy skips
+                    return False
+                discovered = True
+                return True
+
+            self.stats.polls += 1
+            failure = "no answer to RATS, or the link broke during activation"
             try:
                 tag = clf.connect(
-                    rdwr={"on-connect": lambda tag: False, "targets": ["106A"],
-                          "iterations": 1, "interval": 0},
+                    rdwr={"on-connect": lambda tag: False, "on-discover": on_discover,
+                          "targets": ["106A"], "iterations": 1, "interval": 0},
                     terminate=terminate)
             except (nfc.clf.CommunicationError, nfc.tag.TagCommandError,
                     IndexError, TypeError) as exc:
-                log.warning("a card in the field failed activation (%s); polling on", exc)
-                tag = None
+                failure, tag = f"{type(exc).__name__}: {exc}", None
+            if discovered:
+                self.stats.discovered += 1
+                if tag is None:
+                    self.stats.failed += 1
+                    self.stats.last_failure = failure
+                    log.warning("a card in the field failed activation (%s); polling on",
+                                failure)
             if tag is False:
                 raise ReaderUnavailable(
                     f"NFC device {self.device!r} failed while polling (for the emulated "
                     f"field: is the Field running on that port?)")
             if isinstance(tag, nfc.tag.tt4.Type4ATag):
+                self.stats.connected += 1
                 self._session = PhoneSession(tag)
                 return self._session
             if tag is not None:

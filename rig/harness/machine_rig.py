@@ -226,10 +226,20 @@ class MachineRig:
                     return TapOutcome(phone.address, "interrupted", "the machine lost power",
                                       None, None, ended)
                 if time.monotonic() > deadline:
-                    raise
+                    raise ControlError(
+                        f"the firmware reported no tap-done within {timeout} s after the "
+                        f"phone left the field ({ended}); its reader: {self._reader_stats()}"
+                    ) from None
         d = cp.data
         return TapOutcome(phone.address, d["verdict"], d.get("reason", ""), d.get("brew_id"),
                           d.get("sequence"), ended)
+
+    def _reader_stats(self) -> str:
+        """The firmware's NFC counters: did it poll, find the phone, fail to activate it?"""
+        try:
+            return str(self.status().get("nfc", "not reported"))
+        except ControlError as e:
+            return f"unknown ({e})"
 
     @contextlib.contextmanager
     def _phone_leaves_a_dark_reader(self) -> Iterator[threading.Event]:

@@ -23,6 +23,7 @@ from emulators.nfc import (
     IsoDepTiming,
     TapEnd,
     TypeAIdentity,
+    datagram,
 )
 from emulators.nfc.target_mode import TargetModeCard
 from emulators.phone import BadSignature, Behaviour, ChannelKey, Phone, PullAway
@@ -33,6 +34,7 @@ from firmware.nfc import (
     PhoneDeclined,
     PhoneLost,
     PhoneSession,
+    ReaderStats,
     ReaderUnavailable,
     SignRequest,
 )
@@ -177,6 +179,53 @@ def test_uids_are_fresh_per_tap_and_follow_the_seed(field, reader, pool, phone):
 
 def test_empty_field_polls_none(reader):
     assert reader.poll(0.0) is None
+    assert reader.stats == ReaderStats(polls=1)
+
+
+def test_reader_counts_polls_and_phones(field, reader, phone):
+    field.present(phone)
+    poll(reader).close()
+    assert (reader.stats.discovered, reader.stats.connected, reader.stats.failed) == (1, 1, 0)
+    assert reader.stats.polls >= 1
+
+
+class _MuteAtRats:
+    """A card that completes anticollision and then never answers RATS: it fails activation."""
+
+    def __init__(self) -> None:
+        self.identity = TypeAIdentity.random(random.Random(3))
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                raw, addr = self.sock.recvfrom(1024)
+            except TimeoutError:
+                continue
+            gram = datagram.decode(raw)
+            if gram.frame in (b"\x26", b"\x52"):
+                self.sock.sendto(datagram.encode(self.identity.sens_res), addr)
+            elif (answer := self.identity.answer(gram.frame)) is not None:
+                self.sock.sendto(datagram.encode(answer[0]), addr)
+
+
+def test_a_phone_failing_activation_is_counted_with_its_reason():
+    card = _MuteAtRats()
+    card.thread.start()
+    try:
+        with NfcReader(f"udp:127.0.0.1:{card.sock.getsockname()[1]}") as reader:
+            assert reader.poll(0.0) is None
+            assert (reader.stats.discovered, reader.stats.connected,
+                    reader.stats.failed) == (1, 0, 1)
+            assert "RATS" in reader.stats.last_failure
+    finally:
+        card.stop.set()
+        card.thread.join()
+        card.sock.close()
 
 
 def test_a_recovering_machine_gets_the_receipt_after_losing_the_response(
