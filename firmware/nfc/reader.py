@@ -27,7 +27,7 @@ class ReaderStats:
     apart from one that stopped polling, and a phone that failed activation is not silent."""
 
     polls: int = 0        # poll cycles (one ``clf.connect`` each)
-    discovered: int = 0   # cards that answered anticollision
+    discovered: int = 0   # cards that answered anticollision (or broke it)
     connected: int = 0    # of those, activated as ISO-DEP (Type 4A) phones
     failed: int = 0       # discovered but not activated: no or late ATS, a broken link
     last_failure: str = ""
@@ -82,7 +82,8 @@ class NfcReader:
                     terminate=terminate)
             except (nfc.clf.CommunicationError, nfc.tag.TagCommandError,
                     IndexError, TypeError) as exc:
-                failure, tag = f"{type(exc).__name__}: {exc}", None
+                # Something answered, but anticollision or activation broke.
+                failure, tag, discovered = f"{type(exc).__name__}: {exc}", None, True
             if discovered:
                 self.stats.discovered += 1
                 if tag is None:
