@@ -18,6 +18,7 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 from contracts.build import ROOT
 from emulators.nfc import Field
@@ -83,19 +84,36 @@ def measure(taps: int, busy: int, seed: int) -> list[dict]:
     return rows
 
 
+def _positive(text: str) -> int:
+    if (n := _non_negative(text)) == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _non_negative(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.nfc_under_load",
                                  description=__doc__.split("\n\n")[0])
-    ap.add_argument("--taps", type=int, default=100, help="taps per interval (default 100)")
-    ap.add_argument("--busy", type=int, default=5, help="busy threads (default 5)")
+    ap.add_argument("--taps", type=_positive, default=100, help="taps per interval (default 100)")
+    ap.add_argument("--busy", type=_non_negative, default=5, help="busy threads (default 5)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the phone and UIDs")
+    ap.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
     args = ap.parse_args(argv)
     rows = measure(args.taps, args.busy, args.seed)
     doc = {"schema": SCHEMA, "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
            "busy_threads": args.busy, "seed": args.seed, "intervals": rows}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {args.out}")
     return 0
 
 
