@@ -184,6 +184,12 @@ class PaymentDesk:
         if latest and last.cumulative_amount <= latest.cumulative:
             log("recover-ignored", reason="cumulative does not grow", sequence=last.sequence)
             return
+        if last.cumulative_amount > view.deposit and not self.cfg.defect("ignore_offline_bound"):
+            # Never redeemable (the contract refuses it) and a credit the deposit cannot pay:
+            # the offline bound holds for recovered receipts as for signed ones.
+            log("recover-ignored", reason=f"cumulative {last.cumulative_amount} exceeds the "
+                f"{view.deposit} deposit last seen on-chain", sequence=last.sequence)
+            return
         try:
             signer = self._verify(last.sequence, last.cumulative_amount, last.signature, view)
         except PaymentError as e:
