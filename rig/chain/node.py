@@ -33,6 +33,13 @@ def dev_account(index: int, mnemonic: str = MNEMONIC) -> LocalAccount:
     return Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{index}")
 
 
+@dataclass(frozen=True)
+class NodeSettings:
+    gas_limit: int
+    automine: bool
+    chain_id: int
+
+
 @dataclass
 class Chain:
     """Handle on one JSON-RPC endpoint."""
@@ -113,22 +120,28 @@ class Chain:
 
     @contextlib.contextmanager
     def isolated(self) -> Iterator[None]:
-        """Everything inside the block is undone on exit.
-
-        A snapshot does not cover the node's own settings (block gas limit, automine, chain
-        id), so those are put back too: one test's squeeze must not starve the next."""
-        snap = self.snapshot()
-        gas_limit = int(self.rpc("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
-        automine, chain_id = self.automine(), self.chain_id
+        """Everything inside the block is undone on exit, the node's settings included."""
+        snap, settings = self.snapshot(), self.node_settings()
         try:
             yield
         finally:
             self.anvil_rpc("evm_revert", snap)
-            self.set_next_base_fee(self._natural_next_base_fee())
-            self.set_block_gas_limit(gas_limit)
-            self.set_automine(automine)
-            if self.chain_id != chain_id:
-                self.set_chain_id(chain_id)
+            self.restore_settings(settings)
+
+    def node_settings(self) -> NodeSettings:
+        """What a snapshot does not cover: one test's squeeze or held mining must not starve
+        the next, so whoever reverts puts these back too (``restore_settings``)."""
+        gas_limit = int(self.rpc("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
+        return NodeSettings(gas_limit, self.automine(), self.chain_id)
+
+    def restore_settings(self, settings: NodeSettings) -> None:
+        """Put back ``settings``, and the base fee the latest block implies (a revert keeps
+        anvil's override)."""
+        self.set_next_base_fee(self._natural_next_base_fee())
+        self.set_block_gas_limit(settings.gas_limit)
+        self.set_automine(settings.automine)
+        if self.chain_id != settings.chain_id:
+            self.set_chain_id(settings.chain_id)
 
     def _natural_next_base_fee(self) -> int:
         """EIP-1559's next base fee from the latest block (a revert keeps anvil's override)."""

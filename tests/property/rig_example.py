@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import random
 import shutil
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -141,6 +142,7 @@ class ExampleRun:
         """Stop the machine and put the chain back; ``keep`` leaves the workdir for a look."""
         began = time.monotonic()
         try:
+            self._heal_left_over()
             if self.machine is not None:
                 self.machine.close()
             self.world.reset()
@@ -150,6 +152,19 @@ class ExampleRun:
                     shutil.rmtree(self.workdir)
             self.timings["reset"] += time.monotonic() - began
             self.timings["total"] = time.monotonic() - self._created
+
+    def _heal_left_over(self) -> None:
+        """A failed example never reached its final phase: heal what it left active, so no
+        fault's thread (a dropped transaction's watcher, a flapping link) reaches into the
+        next example on the shared chain."""
+        if self.ctx is None:
+            return
+        for active in reversed(list(self.ctx.active)):
+            try:
+                self.ctx.heal(name=active.name)
+            except Exception as e:  # the machine may be half gone; the chain reset follows
+                print(f"{self.name}: healing {active.name} failed: {type(e).__name__}: {e}",
+                      file=sys.stderr)
 
     # ------------------------------------------------------------------ output
     def scenario(self, description: str = "") -> dict[str, Any]:

@@ -515,8 +515,11 @@ class RigStateMachine(RuleBasedStateMachine):
         finally:
             written = ""
             if outcome != "passed":
-                written = str(run.write(description=f"{outcome}: {summary}"))
-                print(f"{outcome}: schedule written to {written}\nreplay: {run.replay}\n"
+                if run.steps:  # a machine that could not even be built has nothing to replay
+                    written = str(run.write(description=f"{outcome}: {summary}"))
+                print(f"{outcome}: schedule written to "
+                      f"{written or '(none: it failed before its first step)'}\n"
+                      f"replay: {run.replay}\n"
                       f"files (logs, SD card): {run.workdir}\n"
                       f"{message}\nconsole tail:\n{self.console_tail()}", file=sys.stderr)
             run.close(keep=outcome != "passed")

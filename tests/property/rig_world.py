@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rig.chain.anvil import Anvil
 from rig.chain.errors import ChainError, RpcError
-from rig.chain.node import Chain
+from rig.chain.node import Chain, NodeSettings
 from rig.platform import Platform, deploy_platform
 
 CHALLENGE_PERIOD = 3600   # seconds; every example's scenario settings carry the same value
@@ -41,6 +41,7 @@ class SharedChain:
     base_block: int = 0            # the deployed state's block number
     dirty: bool = False            # the node restarted: its snapshots are gone
     _snapshot: str | None = None
+    _settings: NodeSettings | None = None  # automine, gas limit, chain id: not in a snapshot
     _state_file: Path | None = None
 
     def start(self) -> SharedChain:
@@ -53,6 +54,7 @@ class SharedChain:
         self._state_file = self.workdir / "deployed.state.json"
         self._state_file.write_bytes(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
         self._snapshot = self.chain.snapshot()
+        self._settings = self.chain.node_settings()
         return self
 
     @property
@@ -65,16 +67,21 @@ class SharedChain:
         return self.chain, self.platform, self.anvil
 
     def reset(self) -> None:
-        """Back to the freshly deployed platform (revert, or reload after a node restart)."""
+        """Back to the freshly deployed platform (revert, or reload after a node restart),
+        with the node's settings as deployed: an example that failed before its faults were
+        healed must not leave mining held or the gas limit squeezed for the next one."""
         chain, _, anvil = self.ready()
+        assert self._settings is not None
         if not self.dirty and anvil.running():
             try:
                 assert self._snapshot is not None
                 self._snapshot = chain.revert(self._snapshot)
+                chain.restore_settings(self._settings)
                 return
             except (RpcError, ChainError):
                 pass  # the node lost its snapshots: reload the deployed state below
         self._reload(anvil, chain)
+        chain.restore_settings(self._settings)
 
     def _reload(self, anvil: Anvil, chain: Chain) -> None:
         assert self._state_file is not None

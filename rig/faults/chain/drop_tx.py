@@ -15,6 +15,7 @@ from eth_utils import keccak
 
 from rig.chain.node import Chain
 from rig.faults.base import Fault
+from rig.faults.chain import mining
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
 
@@ -41,8 +42,8 @@ class DropTx(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         self.heal(ctx)
-        self._automine = ctx.chain.automine()
-        ctx.chain.set_automine(False)
+        mining.hold(ctx.chain)
+        self._holding = True
         self._stop = threading.Event()
         watcher = Chain(ctx.chain.url)  # its own session: the test thread uses ctx.chain
         self._thread = threading.Thread(target=self._watch, args=(ctx, watcher, self._stop),
@@ -81,12 +82,12 @@ class DropTx(Fault):
             self._resume(chain)
 
     def _resume(self, chain: Chain) -> None:
-        """Mining back as it was; whatever others left in the pool meanwhile gets mined."""
-        automine, self._automine = getattr(self, "_automine", None), None
-        if automine is None:
+        """Let go of mining; if no other fault holds it, whatever others left in the pool
+        meanwhile gets mined."""
+        if not getattr(self, "_holding", False):
             return
-        chain.set_automine(automine)
-        if chain.pending_hashes():
+        self._holding = False
+        if mining.release(chain) and chain.pending_hashes():
             chain.mine()
 
     def heal(self, ctx: FaultContext) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rig.faults.base import Fault
+from rig.faults.chain import mining
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
 
@@ -22,15 +23,18 @@ class HoldMining(Fault):
                    "heal restores mining as it was and mines whatever is pending")
 
     def fire(self, ctx: FaultContext) -> None:
-        if getattr(self, "_automine", None) is None:
-            self._automine = ctx.chain.automine()
-        ctx.chain.set_automine(False)
+        if not getattr(self, "_holding", False):
+            mining.hold(ctx.chain)
+            self._holding = True
 
     def heal(self, ctx: FaultContext) -> None:
-        automine, self._automine = getattr(self, "_automine", None), None
-        if automine is None:
+        if not getattr(self, "_holding", False):
             return
-        ctx.chain.set_automine(automine)
+        self._holding = False
+        if not mining.release(ctx.chain):
+            ctx.timeline.record(ctx.machine, self.kind, "released", self.params(),
+                                note="another fault still holds mining")
+            return
         pending = ctx.chain.pending_hashes()
         if pending:
             ctx.chain.mine()
