@@ -20,21 +20,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.args import at_least
 from contracts.build import ROOT
 from rig.crash import DEFECTS, CrashExplorationError, Exploration, ExploreConfig, explore
 from rig.crash.states import KINDS
 
 RESULTS = ROOT / "bench" / "results"
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def default_out(defect: str | None) -> Path:
@@ -60,14 +51,14 @@ def summary(result: Exploration) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.crash_states",
                                  description=__doc__.split("\n\n")[0])
-    ap.add_argument("--states", type=_non_negative, default=600,
+    ap.add_argument("--states", type=at_least(0), default=600,
                     help="distinct crash states to check, sampled per kind (0: all; "
                          "default 600)")
     ap.add_argument("--seed", type=int, default=1, help="seed of every random choice "
                     "(default 1)")
     ap.add_argument("--defect", choices=sorted(d for d in DEFECTS if d), default=None,
                     help="negative control: explore a store with this defect")
-    ap.add_argument("--purchases", type=_non_negative, default=8,
+    ap.add_argument("--purchases", type=at_least(0), default=8,
                     help="purchases in the recorded workload (default 8)")
     ap.add_argument("--out", type=Path, default=None,
                     help="JSON results (default bench/results/crash_states[-DEFECT].json)")

@@ -31,6 +31,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.args import at_least
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "fuzz.json"
 SCHEMA = "coffeepay-fuzz/1"
@@ -232,24 +234,18 @@ def _parser_list(text: str) -> list[str]:
     return names
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
-    return int(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.fuzz_nightly",
                                  description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--parsers", type=_parser_list, default=list(PARSERS),
                     help=f"comma-separated subset of: {', '.join(PARSERS)} (default: all)")
-    ap.add_argument("--max-examples", type=_positive, default=None,
+    ap.add_argument("--max-examples", type=at_least(1), default=None,
                     help="inputs per test (a trial run); default: --inputs-per-parser")
-    ap.add_argument("--inputs-per-parser", type=_positive, default=100_000,
+    ap.add_argument("--inputs-per-parser", type=at_least(1), default=100_000,
                     help="the nightly budget, split over each parser's tests (default 100,000)")
     ap.add_argument("--seed", type=int, default=None,
                     help="Hypothesis seed, to replay a night (default: random)")
-    ap.add_argument("--jobs", type=_positive, default=1,
+    ap.add_argument("--jobs", type=at_least(1), default=1,
                     help="parsers fuzzed at once, each in its own process (default 1)")
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
     args = ap.parse_args(argv)

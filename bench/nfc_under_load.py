@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.args import at_least
 from contracts.build import ROOT
 from emulators.nfc import Field
 from emulators.phone import ChannelKey, Phone
@@ -84,27 +85,11 @@ def measure(taps: int, busy: int, seed: int) -> list[dict]:
     return rows
 
 
-def _positive(text: str) -> int:
-    if (n := _non_negative(text)) == 0:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
-
-
-def _non_negative(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
-    return n
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.nfc_under_load",
                                  description=__doc__.split("\n\n")[0])
-    ap.add_argument("--taps", type=_positive, default=100, help="taps per interval (default 100)")
-    ap.add_argument("--busy", type=_non_negative, default=5, help="busy threads (default 5)")
+    ap.add_argument("--taps", type=at_least(1), default=100, help="taps per interval (default 100)")
+    ap.add_argument("--busy", type=at_least(0), default=5, help="busy threads (default 5)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the phone and UIDs")
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
     args = ap.parse_args(argv)

@@ -36,6 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.args import at_least
 from contracts import CompileError, load_artifacts
 from contracts.build import ROOT
 from rig.chain.anvil import Anvil, AnvilOptions
@@ -394,21 +395,11 @@ def run(opts: Options) -> dict[str, Any]:
     return report(machine, baseline, opts.seed, environment(anvil_version, machine.real_fsync))
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.tap_to_serve",
                                  description=(__doc__ or "").splitlines()[0])
-    ap.add_argument("--taps", type=_positive, default=200, help="machine taps (default 200)")
-    ap.add_argument("--baseline-coffees", type=_positive, default=20,
+    ap.add_argument("--taps", type=at_least(1), default=200, help="machine taps (default 200)")
+    ap.add_argument("--baseline-coffees", type=at_least(1), default=20,
                     help="ERC-20 payments on a 1 s block time chain (default 20)")
     ap.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")

@@ -29,4 +29,4 @@ def test_bad_counts_are_refused(args, capsys):
         main(args)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert "must be" in err or "not a whole number" in err
+    assert "must be at least" in err or "expected a whole number" in err
