@@ -346,6 +346,20 @@ def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_machi
 
 
 @pytest.mark.anvil_only
+def test_drop_tx_watches_on_through_a_node_restart(own_machine):
+    _, m = own_machine
+    ctx = fault_ctx(m)
+    drop = make_fault("chain.drop_tx", {"which": "any", "wait_seconds": 3})
+    drop.fire(ctx)
+    make_fault("chain.node_restart", {"down_seconds": 0.5}).fire(ctx)
+    drop._thread.join(10)  # type: ignore[attr-defined]
+    assert not drop._thread.is_alive()  # type: ignore[attr-defined]
+    assert [e.action for e in ctx.timeline.entries if e.kind == "chain.drop_tx"] == ["miss"]
+    drop.heal(ctx)
+    assert m.chain.automine()
+
+
+@pytest.mark.anvil_only
 def test_reorg_below_a_node_restart_is_refused_and_the_contracts_stay(own_machine):
     _, m = own_machine
     make_fault("chain.node_restart").fire(fault_ctx(m))

@@ -7,12 +7,14 @@ the machine can bring it back, by broadcasting the same signed bytes again.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
 
 from eth_utils import keccak
 
+from rig.chain.errors import ChainUnreachable
 from rig.chain.node import Chain
 from rig.faults.base import Fault
 from rig.faults.chain import mining
@@ -63,7 +65,11 @@ class DropTx(Fault):
         deadline = time.monotonic() + self.wait_seconds
         try:
             while not stop.is_set() and time.monotonic() < deadline:
-                pending = chain.txpool_content().get("pending", {})
+                try:
+                    pending = chain.txpool_content().get("pending", {})
+                except ChainUnreachable:  # a chain.node_restart: watch on until it is back
+                    stop.wait(POLL_SECONDS)
+                    continue
                 mine = next((txs for sender, txs in pending.items()
                              if sender.lower() == machine), {})
                 hit = next((tx for tx in mine.values() if self._wanted(ctx, tx)), None)
@@ -87,8 +93,9 @@ class DropTx(Fault):
         if not getattr(self, "_holding", False):
             return
         self._holding = False
-        if mining.release(chain) and chain.pending_hashes():
-            chain.mine()
+        with contextlib.suppress(ChainUnreachable):  # a node coming back mines by itself
+            if mining.release(chain) and chain.pending_hashes():
+                chain.mine()
 
     def heal(self, ctx: FaultContext) -> None:
         stop, thread = getattr(self, "_stop", None), getattr(self, "_thread", None)
