@@ -32,7 +32,11 @@ class ChainClient:
         c = cfg.chain
         self.cfg, self.store, self.port, self.clock = cfg, store, port, clock
         self.active_faults = active_faults
-        self.w3 = Web3(Web3.HTTPProvider(c.rpc_url, request_kwargs={"timeout": c.rpc_timeout}))
+        # One try per call: web3's default retries (5, with back-off) stretched one round over
+        # a dead link to ~7 rpc_timeouts, so short outages went unseen and a round begun
+        # before a heal finished after it with stale data. The sync loop is the retry.
+        self.w3 = Web3(Web3.HTTPProvider(c.rpc_url, request_kwargs={"timeout": c.rpc_timeout},
+                                         exception_retry_configuration=None))
         self.account = Account.from_key(cfg.key)
         self.payments = self.w3.eth.contract(address=Web3.to_checksum_address(
             c.payment_provider), abi=PAYMENT_PROVIDER)

@@ -142,11 +142,14 @@ class RigControl:
         return None
 
     def wait_for(self, name: str, timeout: float = 20.0, after: int = 0,
+                 where: Callable[[dict], bool] | None = None, what: str = "",
                  **match: Any) -> Checkpoint:
-        """The first checkpoint ``name`` with seq > ``after`` whose data matches ``match``."""
+        """The first checkpoint ``name`` with seq > ``after`` whose data matches ``match``
+        and satisfies ``where`` (described by ``what`` in a timeout's message)."""
         cp = self._first(lambda c: c.name == name
-                         and all(c.data.get(k) == v for k, v in match.items()),
-                         after, timeout, f"{name!r} {match or ''}")
+                         and all(c.data.get(k) == v for k, v in match.items())
+                         and (where is None or where(c.data)),
+                         after, timeout, f"{name!r} {match or ''}{what}")
         assert cp is not None  # no stop event: it returns a checkpoint or raises
         return cp
 

@@ -197,9 +197,14 @@ class MachineRig:
         self.proxy.online = online
 
     def wait_synced(self, timeout: float = 30.0, **match: Any) -> Checkpoint:
-        """The next completed sync round after now."""
-        return self.control.wait_for("synced", timeout=timeout, after=self.control.mark(),
-                                     **match)
+        """The next sync round that read the chain at or after its head of now.
+
+        "The next ``synced`` after now" is not enough: a round that read the head before a
+        change (a close, a heal) may complete after it and report the old state."""
+        mark, head = self.control.mark(), self.chain.block_number
+        return self.control.wait_for("synced", timeout=timeout, after=mark,
+                                     where=lambda d: d.get("block", -1) >= head,
+                                     what=f" at block >= {head}", **match)
 
     # ------------------------------------------------------------------ people
     def select(self, product: int) -> None:
