@@ -19,6 +19,7 @@ from rig.oracle.deadline import DeadlinePassed, deadline_passed
 from rig.oracle.errors import HistoryError
 from rig.oracle.ledger import Ledger
 from rig.oracle.online import CLOSE_STEPS, CloseWindow, close_step, close_window, step_name
+from rig.oracle.owed import Owed
 
 
 def arg(event: ChainEvent, key: str) -> Any:
@@ -147,22 +148,30 @@ class Facts:
 
     # ------------------------------------------------------------------ ledger
     @cached_property
-    def ledger(self) -> Ledger:
-        deposit = (sum(arg(e, "deposit") for e in self.named("ChannelOpened"))
-                   + sum(arg(e, "amount") for e in self.named("ToppedUp")))
-        paid = sum(arg(e, "amount") for e in self.redeemed)
-        refunded = sum(arg(e, "refunded") for e in self.named("Settled"))
+    def owed(self) -> Owed:
+        """C from the receipts, the acknowledgements, the board and the chain (owed.py)."""
         credits = self.history.final_status["credits"]
         if isinstance(credits, bool) or not isinstance(credits, int):
             raise HistoryError(f"History.final_status['credits'] must be an integer, got "
                                f"{credits!r}")
+        return Owed.of(self.acks, self.signed, self.history.marks,
+                       sum(arg(e, "amount") for e in self.redeemed),
+                       sum(self.price(d) for d in self.dispensed), credits)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        deposit = (sum(arg(e, "deposit") for e in self.named("ChannelOpened"))
+                   + sum(arg(e, "amount") for e in self.named("ToppedUp")))
+        refunded = sum(arg(e, "refunded") for e in self.named("Settled"))
+        owed = self.owed
         return Ledger(
             deposit=deposit,
             signed_max=max((s.cumulative for s in self.signed), default=0),
             signed_receipts=len(self.signed),
-            acknowledged_max=max((a.cumulative for a in self.acks), default=0),
+            acknowledged_max=owed.acknowledged_max,
             acknowledged_receipts=len(self.acks),
-            redeemed=paid, refunded=refunded, locked=deposit - paid - refunded,
-            dispensed=len(self.dispensed),
-            dispensed_value=sum(self.price(d) for d in self.dispensed),
-            credits=credits)
+            redeemed=owed.redeemed, refunded=refunded,
+            locked=deposit - owed.redeemed - refunded,
+            dispensed=len(self.dispensed), dispensed_value=owed.dispensed_value,
+            credits=owed.credits, credits_max=owed.credits_max,
+            credits_reported=owed.reported)

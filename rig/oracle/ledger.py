@@ -17,7 +17,9 @@ class Ledger:
     locked: int                   # L = D - P - R
     dispensed: int                # coffees the board dispensed
     dispensed_value: int          # value(B)
-    credits: int                  # C: owed by the machine after the final sync
+    credits: int                  # C: paid - value(B), from ground truth (oracle/owed.py)
+    credits_max: int              # C with every uncertain receipt durable, never redeemed
+    credits_reported: int         # the firmware's own credits after the final sync
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -33,5 +35,7 @@ class Ledger:
             ("R  refunded to the customer", self.refunded),
             ("L  still locked", self.locked),
             (f"B  dispensed ({self.dispensed} coffees), value", self.dispensed_value),
-            ("C  credits owed by the machine", self.credits),
+            ("C  credits owed by the machine (paid - B)", self.credits),
+            ("   at most, with uncertain receipts", self.credits_max),
+            ("   reported by the firmware", self.credits_reported),
         ]
