@@ -190,12 +190,73 @@ def test_inv2_redeeming_more_than_any_phone_signed_fails():
 
 
 # ---------------------------------------------------------------------- INV-3
-def test_inv3_credits_owed_but_never_paid_fail_alone():
+def test_inv3_credits_the_firmware_reports_but_nobody_paid_for_fail_alone():
     report = check(redeemed_base(credits=100))
     assert failing(report) == {"INV-3"}, report.render_text()
     e = report.verdict("INV-3").first
-    assert e.evidence["ledger"] == [{"P": 300, "value(B)": 300, "C": 100, "dispensed": 2}]
-    assert "unpaid" in e.message
+    assert e.evidence["ledger"] == [{"P": 300, "value(B)": 300, "C": 0, "C_max": 0,
+                                     "reported": 100, "dispensed": 2}]
+    assert "more than anything paid for" in e.message and e.severity == 100
+    assert (report.ledger.credits, report.ledger.credits_reported) == (0, 100)
+
+
+def _refused_after_signing(h: History, verdict: str = "refused") -> None:
+    """Phone A signs sequence 3 (cumulative 400); the machine refuses the tap after reading
+    the signature (nothing charged, nothing persisted)."""
+    h.signed.append(Signed(PHONE_A, 3, 400, 100, 1, "0x03", T0 + 50))
+    _mark(h, T0 + 49.9, "tap")
+    _mark(h, T0 + 50.01, "receipt-signed", sequence=3, cumulative=400, phone=PHONE_A)
+    _mark(h, T0 + 50.2, "tap-done", verdict=verdict, reason="receipt signer not authorised")
+
+
+def test_inv3_an_overcharge_hidden_by_over_reported_credits_fails():
+    """The machine redeems the receipt of a tap it refused and reports a credit for it: P =
+    value(B) + reported credits balances, every other invariant holds, and the customer paid
+    100 for nothing. Only the ground-truth C (nothing acknowledged beyond 300) shows it."""
+    h = base(credits=100)
+    _refused_after_signing(h)
+    _redeem(h, 3, 400, PHONE_A)
+    report = check(h)
+    assert failing(report) == {"INV-3"}, report.render_text()
+    messages = [e.message for e in report.verdict("INV-3").errors]
+    assert any(m.startswith("overcharge: redeemed 400, but the machine held receipts for at "
+                            "most 300") for m in messages), messages
+    assert any("reports 100 credits, more than anything paid for" in m for m in messages)
+    assert report.ledger.credits == 0 and report.ledger.credits_reported == 100
+
+
+def test_inv3_the_same_numbers_reported_honestly_hold():
+    """The same P and reported credits, but this time the machine acknowledged the receipt
+    and the brew failed (no water): it owes the 100 it reports."""
+    h = base(credits=100)
+    h.signed.append(Signed(PHONE_A, 3, 400, 100, 1, "0x03", T0 + 50))
+    _mark(h, T0 + 49.9, "tap")
+    _mark(h, T0 + 50.01, "receipt-signed", sequence=3, cumulative=400, phone=PHONE_A)
+    _mark(h, T0 + 50.02, "receipt-persisted", brew_id=3, sequence=3, credit_used=0,
+          cumulative=400)
+    _mark(h, T0 + 50.1, "brew-failed", brew_id=3, reason="no_water")
+    _mark(h, T0 + 50.11, "credit-granted", brew_id=3, value=100, reason="no_water")
+    _mark(h, T0 + 50.2, "tap-done", verdict="credited", brew_id=3, sequence=3)
+    _redeem(h, 3, 400, PHONE_A)
+    report = check(h)
+    assert report.outcome == "ok", report.render_text()
+    assert (report.ledger.credits, report.ledger.credits_max,
+            report.ledger.credits_reported) == (100, 100, 100)
+
+
+def test_inv3_a_firmware_that_forgets_a_credit_it_owes_overcharges():
+    h = base(credits=0)
+    h.signed.append(Signed(PHONE_A, 3, 400, 100, 1, "0x03", T0 + 50))
+    _mark(h, T0 + 49.9, "tap")
+    _mark(h, T0 + 50.02, "receipt-persisted", brew_id=3, sequence=3, credit_used=0,
+          cumulative=400)
+    _mark(h, T0 + 50.2, "tap-done", verdict="credited", brew_id=3, sequence=3)
+    _redeem(h, 3, 400, PHONE_A)
+    report = check(h)
+    assert failing(report) == {"INV-3"}, report.render_text()
+    e = report.verdict("INV-3").first
+    assert "the firmware reports 0 credits, but it owes 100" in e.message
+    assert e.severity == 100
 
 
 def test_inv3_paid_but_neither_dispensed_nor_credited_is_an_overcharge():
