@@ -233,6 +233,10 @@ class PaymentDesk:
             log("brew-done", brew_id=brew.brew_id, product=brew.product, price=brew.price)
             return TapResult(Verdict.SERVED, "", phone, brew.brew_id, brew.sequence)
         if state in (BrewState.FAILED, BrewState.REJECTED, BrewState.UNKNOWN):
+            # Reported before the credit is durable: a power cut here leaves the paid brew
+            # unresolved, and the next boot must ask the board and grant the credit once.
+            self.port.checkpoint("brew-failed", brew_id=brew.brew_id,
+                                 reason=reason or state.value)
             self.store.set_brew_state(brew.brew_id, Stored.CREDITED)
             if self.cfg.defect("credit_granted_twice"):
                 self.store.grant_extra_credit(brew.price, brew.brew_id)
