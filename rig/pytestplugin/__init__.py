@@ -15,7 +15,11 @@ from rig.pytestplugin.chain import (
 )
 from rig.pytestplugin.machine import machine_factory
 from rig.pytestplugin.options import pytest_addoption
-from rig.pytestplugin.scenarios import pytest_collect_file, pytest_sessionfinish
+from rig.pytestplugin.scenarios import (
+    pytest_collect_file,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+)
 from rig.pytestplugin.seed import (
     pytest_configure,
     pytest_configure_node,
@@ -28,5 +32,6 @@ from rig.report.allure_hooks import pytest_runtest_makereport, pytest_unconfigur
 __all__ = [
     "anvil_only_gate", "artifacts", "chain", "isolated_chain", "machine_factory", "platform",
     "platform_session", "pytest_addoption", "pytest_collect_file", "pytest_configure",
-    "pytest_configure_node", "pytest_report_header", "pytest_sessionfinish", "rig_seed", "rng",
+    "pytest_configure_node", "pytest_report_header", "pytest_sessionfinish",
+    "pytest_sessionstart", "rig_seed", "rng",
 ]

@@ -16,3 +16,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: emulated, or the scenario's own)")
     group.addoption("--defect", action="append", default=[],
                     help="switch on a firmware defect (see firmware/config.py DEFECTS)")
+    group.addoption("--rig-reruns", type=int, default=0, metavar="N",
+                    help="re-run each failed scenario N times from the same seed and classify "
+                         "it reproducible or intermittent (`rig run` asks for 3; 0: never)")

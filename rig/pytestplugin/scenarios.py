@@ -4,19 +4,30 @@ schedule in ``build/property-failures/``, a scratch file in /tmp).
 
 Each item runs the scenario on its own fresh chain and machine with a seed derived from
 the run's seed and the scenario's id, so ``--rig-seed`` replays the whole suite. An
-infrastructure error is retried once; an invariant violation never is.
+infrastructure error is retried once; a verdict (violated, failed, inconclusive) never is.
+``--rig-reruns N`` re-runs a failed scenario N times from the same seed to classify it
+reproducible or intermittent; the item's outcome stays the first run's.
+
+Before anything runs (``pytest_sessionstart``) a given ``--profile`` must load and a given
+``--chain-url`` must answer eth_chainId: one usage error instead of every item failing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from rig.preflight import ConfigError, check_chain, check_profile
 from rig.pytestplugin.seed import run_seed
 from rig.scenario import Scenario, ScenarioError, load_scenario
+from rig.scenario.verdict import FAILING, classify, signature
+
+if TYPE_CHECKING:
+    from rig.scenario.runner import RunOptions, RunResult
 
 RESULT_KEY = pytest.StashKey[object]()
 OUTCOMES = pytest.StashKey[dict]()
@@ -41,10 +52,26 @@ def named_files(config: pytest.Config) -> frozenset[Path]:
     return named
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The profile and the chain are checked once, not by every scenario in turn."""
+    cfg = session.config
+    if hasattr(cfg, "workerinput"):          # the xdist controller checked already
+        return
+    try:
+        if cfg.getoption("--profile"):
+            check_profile(cfg.getoption("--profile"))
+        if cfg.getoption("--chain-url"):
+            check_chain(cfg.getoption("--chain-url"))
+        if cfg.getoption("--rig-reruns") < 0:
+            raise ConfigError("--rig-reruns must be 0 or more")
+    except ConfigError as e:
+        raise pytest.UsageError(str(e)) from e
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Exit 1 when an invariant was violated, 2 when only the rig itself failed."""
+    """Exit 1 on a verdict (violated, failed, inconclusive), 2 when only the rig failed."""
     outcomes = session.config.stash.get(OUTCOMES, {})
-    if outcomes.get("violated") or outcomes.get("failed"):
+    if any(outcomes.get(o) for o in FAILING):
         session.exitstatus = 1
     elif outcomes.get("error"):
         session.exitstatus = 2
@@ -63,6 +90,10 @@ class ScenarioViolation(Exception):
     """An invariant was violated (or a scenario expectation failed)."""
 
 
+class ScenarioInconclusive(Exception):
+    """No invariant failed, but what the scenario exists to prove was left undecided."""
+
+
 class RigInfrastructureError(Exception):
     """The rig itself failed (twice): not a verdict about the firmware."""
 
@@ -73,6 +104,21 @@ class ScenarioItem(pytest.Item):
         self.scenario = scenario
         for tag in scenario.tags:  # selectable with -k, without registering markers
             self.keywords[tag] = True
+        self._scale_timeout()
+
+    def _scale_timeout(self) -> None:
+        """Re-runs happen inside the item: pytest-timeout's per-item limit grows with them."""
+        reruns = self.config.getoption("--rig-reruns", 0) or 0
+        if reruns <= 0 or not self.config.pluginmanager.hasplugin("timeout"):
+            return
+        base = self.config.getoption("timeout", None)
+        if base is None:
+            try:
+                base = float(self.config.getini("timeout") or 0)
+            except (ValueError, TypeError):
+                base = 0.0
+        if base and base > 0:
+            self.add_marker(pytest.mark.timeout(base * (reruns + 2)))   # + the one retry
 
     def runtest(self) -> None:
         from rig.scenario.runner import RunOptions, run_scenario  # heavy: only when run
@@ -81,17 +127,19 @@ class ScenarioItem(pytest.Item):
         opts = RunOptions(run_seed=run_seed(cfg), profile=cfg.getoption("--profile"),
                           defects=tuple(cfg.getoption("--defect") or ()),
                           chain_url=cfg.getoption("--chain-url"))
-        result = run_scenario(self.scenario, opts)
-        if result.outcome == "error":
-            result = run_scenario(self.scenario, opts)
-            result.message = "(retried once) " + result.message
+        result = attempt(self.scenario, opts, cfg.getoption("--rig-reruns", 0) or 0,
+                         run_scenario)
         self.stash[RESULT_KEY] = result
         outcomes = cfg.stash.setdefault(OUTCOMES, {})
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
         self.user_properties.append(("seed", result.seed))
         self.user_properties.append(("replay", result.replay))
+        if result.reproduction is not None:
+            self.user_properties.append(("reproduction", result.reproduction.describe()))
         if result.outcome == "error":
             raise RigInfrastructureError(result.message)
+        if result.outcome == "inconclusive":
+            raise ScenarioInconclusive(result.message)
         if result.outcome in ("violated", "failed"):
             raise ScenarioViolation(result.message)
 
@@ -99,9 +147,11 @@ class ScenarioItem(pytest.Item):
                      ) -> str:
         result = self.stash.get(RESULT_KEY, None)
         if result is None or not isinstance(excinfo.value, ScenarioViolation |
-                                            RigInfrastructureError):
+                                            ScenarioInconclusive | RigInfrastructureError):
             return str(super().repr_failure(excinfo))
         lines = [f"scenario {self.scenario.name!r}: {result.outcome}", result.message]
+        if result.reproduction is not None:
+            lines.append(f"re-runs from the same seed: {result.reproduction.describe()}")
         if result.report is not None:
             lines.append(result.report.render_text())
         lines.append(f"replay: {result.replay}")
@@ -109,3 +159,34 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"scenario: {self.scenario.name}"
+
+
+def attempt(sc: Scenario, opts: RunOptions, reruns: int,
+            run: Callable[[Scenario, RunOptions], RunResult]) -> RunResult:
+    """One scenario item: a rig error is retried once, a verdict never; a failing verdict is
+    then re-run ``reruns`` times to classify it (the outcome stays the first run's)."""
+    result = run(sc, opts)
+    if result.outcome == "error":
+        result = run(sc, opts)
+        result.message = "(retried once) " + result.message
+    if result.outcome in FAILING and reruns > 0:
+        rerun(result, opts, reruns, run)
+    return result
+
+
+def rerun(result: RunResult, opts: RunOptions, times: int,
+          run: Callable[[Scenario, RunOptions], RunResult] | None = None) -> None:
+    """Run a failed scenario ``times`` more from the same seed and classify it on
+    ``result.reproduction``. The result (its outcome, message and report) stays the first
+    run's: a re-run that passes never turns a failure into a pass."""
+    if run is None:
+        from rig.scenario.runner import run_scenario as run
+
+    seen = []
+    for _ in range(times):
+        again = run(result.scenario, opts)
+        seen.append(signature(again.outcome, again.report))
+        if again.workdir is not None and again.workdir != result.workdir:
+            shutil.rmtree(again.workdir, ignore_errors=True)   # the first run's is reported
+    result.reproduction = classify(signature(result.outcome, result.report), seen)
+    result.write_record()

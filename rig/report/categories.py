@@ -1,9 +1,15 @@
-"""Allure categories: an invariant violation, a scenario expectation, or the rig's own failure.
+"""Allure categories: an invariant violation, a scenario expectation, an inconclusive run, or
+the rig's own failure.
 
 A scenario's outcome decides its Allure status and a marker at the start of the status
 message; ``categories.json`` matches on both. allure-pytest would call every exception that
 is not an AssertionError "broken", which would file violations with infrastructure errors, so
-the status is set from the outcome instead (``OUTCOME_STATUS``).
+the status is set from the outcome instead (``status_message``).
+
+An inconclusive run is Allure-``broken``, not ``failed``: Allure reads *failed* as "the
+product is defective" and *broken* as "the test could not do its job", and an inconclusive
+run found no defect; it could not establish what it exists to prove. Its own category (and
+marker) keeps it apart from the rig's infrastructure errors, which are broken too.
 """
 
 from __future__ import annotations
@@ -41,9 +47,15 @@ INFRASTRUCTURE = Category(
     "Rig infrastructure error", "[rig infrastructure]", "broken",
     "The rig itself failed (chain, processes, timeouts), twice: the item retries once. Not a "
     "verdict about the firmware.")
-CATEGORIES = (VIOLATION, EXPECTATION, INFRASTRUCTURE)
+INCONCLUSIVE = Category(
+    "Inconclusive: target invariant undecided", "[inconclusive]", "broken",
+    "No invariant failed, but the oracle could not decide an invariant the scenario exists to "
+    "prove (its `expect:`), or decided none at all: not a pass. The faults left the premise "
+    "of the check unknown; change the scenario so they do not. Never retried.")
+CATEGORIES = (VIOLATION, EXPECTATION, INCONCLUSIVE, INFRASTRUCTURE)
 
-OUTCOME_CATEGORY = {"violated": VIOLATION, "failed": EXPECTATION, "error": INFRASTRUCTURE}
+OUTCOME_CATEGORY = {"violated": VIOLATION, "failed": EXPECTATION,
+                    "inconclusive": INCONCLUSIVE, "error": INFRASTRUCTURE}
 
 
 def status_message(outcome: str, message: str) -> tuple[str, str]:

@@ -28,7 +28,7 @@ class RunRecord:
     scenario_file: str                # as given to pytest; `rig replay` reads it
     run_seed: int
     seed: int                         # the scenario's own, derived from run_seed
-    outcome: str                      # passed | violated | failed | error
+    outcome: str                      # passed | violated | failed | inconclusive | error
     replay: str
     duration: float = 0.0
     message: str = ""
@@ -40,6 +40,10 @@ class RunRecord:
     ledger: dict[str, int] | None = None                      # the oracle's ledger numbers
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     oracle_error: str = ""            # why there is no oracle report, when there is none
+    expect: dict[str, str] = field(default_factory=dict)      # the scenario's targets
+    reproduction: dict[str, Any] | None = None   # re-runs of a failure (verdict.Reproduction)
+    recent: list[str] = field(default_factory=list)   # earlier runs' outcomes, oldest first
+    flaky: bool = False               # recent history has both passes and verdict failures
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -68,6 +72,11 @@ class RunRecord:
     @property
     def failing(self) -> bool:
         return self.outcome != "passed"
+
+    @property
+    def reproducibility(self) -> str:
+        """``reproducible: 3 of 3 re-runs violated (INV-2)``, or "" when not re-run."""
+        return str((self.reproduction or {}).get("text") or "")
 
     def ledger_value(self, key: str) -> int | None:
         return None if self.ledger is None else self.ledger.get(key)
@@ -127,4 +136,5 @@ def record_of(result: RunResult) -> RunRecord:
         message=result.message, retried=result.message.startswith(RETRIED_PREFIX),
         profile=profile_of(result), tags=list(result.scenario.tags), faults_fired=fired,
         coffees=len(h.dispensed) if h is not None else None, ledger=_ledger(doc),
-        verdicts=_verdicts(doc), oracle_error=why)
+        verdicts=_verdicts(doc), oracle_error=why, expect=dict(result.scenario.expect),
+        reproduction=result.reproduction.to_json() if result.reproduction else None)

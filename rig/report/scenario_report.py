@@ -45,6 +45,7 @@ def display_path(path: str) -> str:
 def replay_text(record: RunRecord) -> str:
     return (f"scenario      {record.scenario} ({record.scenario_file})\n"
             f"outcome       {record.outcome}\n"
+            + (f"re-runs       {record.reproducibility}\n" if record.reproducibility else "") +
             f"run seed      {record.run_seed}\n"
             f"scenario seed {record.seed} (derived from the run seed and the scenario id)\n"
             f"replay        {record.replay}\n"
@@ -75,8 +76,13 @@ def labels(sink: AllureSink, record: RunRecord, marker_names: set[str]) -> None:
 
 def description(result: RunResult, record: RunRecord, faults_html: str,
                 oracle: dict | None) -> str:
+    expect = ", ".join(f"{k} {v}" for k, v in record.expect.items()) or \
+        "none declared (only: some invariant decided)"
     facts = bullets([
-        ("outcome", record.outcome), ("scenario file", display_path(record.scenario_file)),
+        ("outcome", record.outcome),
+        *([("re-runs from the same seed", record.reproducibility)]
+          if record.reproducibility else []),
+        ("exists to prove", expect), ("scenario file", display_path(record.scenario_file)),
         ("scenario seed", record.seed), ("run seed", record.run_seed),
         ("profile", record.profile), ("replay", record.replay),
         ("duration", f"{record.duration:.1f} s")])
@@ -132,6 +138,8 @@ def write_scenario(sink: AllureSink, result: RunResult, run_end: float,
     write_steps(sink, result, rows, oracle, record.oracle_error,
                 run_end - result.duration, run_end, source)
     attachments(sink, result, record, rows, oracle)
-    status, message = status_message(record.outcome, record.message)
+    text = record.message + (f"\nre-runs from the same seed: {record.reproducibility}"
+                             if record.reproducibility else "")
+    status, message = status_message(record.outcome, text)
     sink.status(status, message, flaky=record.retried)
     return record

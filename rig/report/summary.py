@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from rig.report.errors import NoResultsError
 from rig.report.record import RECORD_NAME, RunRecord, record_of
+from rig.report.trend import letters
 
 if TYPE_CHECKING:
     from rig.scenario.runner import RunResult
 
 DECIMALS = 6
 NAME_WIDTH = 44
+OUTCOMES = ("passed", "violated", "failed", "inconclusive", "error")
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,15 @@ def _row(r: RunRecord) -> list[str]:
     money = "/".join(credits(r.ledger_value(k)) for k in ("redeemed", "dispensed_value",
                                                           "credits"))
     name = r.scenario if len(r.scenario) <= NAME_WIDTH else r.scenario[:NAME_WIDTH - 1] + "…"
-    outcome = r.outcome + (" (retried)" if r.retried else "")
+    outcome = r.outcome + (" (retried)" if r.retried else "") + (", flaky" if r.flaky else "")
     return [name, outcome, _faults(r), "—" if r.coffees is None else str(r.coffees), money,
-            f"{r.duration:.1f}s"]
+            f"{r.duration:.1f}s", letters(r.recent) or "—"]
 
 
-HEADERS = ["scenario", "outcome", "faults fired", "coffees", "P/value(B)/C", "duration"]
+HEADERS = ["scenario", "outcome", "faults fired", "coffees", "P/value(B)/C", "duration",
+           "recent"]
+LEGEND = ("recent: this and earlier runs' outcomes, oldest first (P passed, V violated, "
+          "F failed, I inconclusive, E error); flaky: both passes and failures")
 
 
 def render_summary(records: Sequence[RunRecord], other: Counter | None = None,
@@ -110,14 +115,20 @@ def render_summary(records: Sequence[RunRecord], other: Counter | None = None,
     counts = Counter(r.outcome for r in records)
     lines.append("")
     lines.append(f"{len(records)} scenario(s): " + ", ".join(
-        f"{counts.get(o, 0)} {o}" for o in ("passed", "violated", "failed", "error")))
+        f"{counts.get(o, 0)} {o}" for o in OUTCOMES))
+    flaky = sum(r.flaky for r in records)
+    if flaky:
+        lines.append(f"{flaky} flaky (passed and failed within their recent runs)")
+    if any(r.recent for r in records):
+        lines.append(LEGEND)
     if other:
         lines.append("other tests: " + ", ".join(f"{n} {s}" for s, n in sorted(other.items())))
     failing = [r for r in records if r.failing]
     if failing:
         lines.append("")
         lines.append("replay the failures:")
-        lines += [f"  {r.replay}    # {r.scenario}: {r.outcome}" for r in failing]
+        lines += [f"  {r.replay}    # {r.scenario}: {r.outcome}"
+                  + (f"; {r.reproducibility}" if r.reproducibility else "") for r in failing]
     for problem in unreadable:
         lines.append(f"unreadable result: {problem}")
     return "\n".join(lines)

@@ -16,7 +16,8 @@ class ScenarioError(ValueError):
     """A scenario file is malformed; the message says where (file and step path)."""
 
 
-_TOP = {"name", "description", "settings", "steps", "tags"}
+_TOP = {"name", "description", "settings", "steps", "tags", "expect"}
+EXPECTABLE = ("ok",)  # the outcomes a scenario may require of an invariant (for now)
 MAX_BYTES = 1 << 20   # a scenario is a page of YAML, not a data set
 MAX_NESTING = 64      # PyYAML's scanner is quadratic in nesting depth and recursive
 
@@ -92,7 +93,37 @@ def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
     return Scenario(name=name.strip(), description=str(doc.get("description", "")).strip(),
                     settings=_settings(doc.get("settings", {}), where),
                     steps=tuple(_steps(steps, f"{where}: steps")), source=path,
-                    tags=tuple(tags))
+                    tags=tuple(tags), expect=_expect(doc.get("expect", {}), where))
+
+
+def known_invariants() -> list[str]:
+    """The oracle's invariant ids, read from its registry (never a copy of the list): an
+    invariant added to rig/oracle becomes expectable without touching the loader."""
+    from rig.oracle.checker import _load
+    from rig.oracle.registry import invariants
+
+    _load()
+    return [inv.id for inv in invariants()]
+
+
+def _expect(raw: Any, where: str) -> dict[str, str]:
+    """``expect: {INV-7: ok, ...}``: the invariants this scenario exists to prove."""
+    if raw is None or raw == {}:
+        return {}
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{where}: 'expect' must map invariant ids to ok, e.g. "
+                            f"'expect: {{INV-2: ok}}'; got {show(raw)}")
+    known = known_invariants()
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or key not in known:
+            raise ScenarioError(f"{where}: expect: unknown invariant {show(key)}; "
+                                f"known: {', '.join(known)}")
+        if value not in EXPECTABLE:
+            raise ScenarioError(f"{where}: expect.{key}: {show(value)} is not an expectable "
+                                f"outcome; allowed: {', '.join(EXPECTABLE)}")
+        out[key] = value
+    return out
 
 
 def _settings(raw: Any, where: str) -> Settings:

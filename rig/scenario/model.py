@@ -36,6 +36,9 @@ class Scenario:
     steps: tuple[Step, ...]
     source: Path | None = None
     tags: tuple[str, ...] = field(default=())
+    # What the scenario exists to prove: invariant id → the outcome it must reach ("ok").
+    # A target the oracle leaves undecided makes the run inconclusive, not passed.
+    expect: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -1,15 +1,15 @@
 """Run a scenario end to end: fresh chain, the rented machine, steps, heal, sync, check.
 
-Outcomes: ``passed`` (every invariant held), ``violated`` (the oracle found a violation:
-never retried), ``failed`` (a scenario assertion failed), ``error`` (rig infrastructure:
-may be retried once).
+Outcomes: ``passed`` (every invariant held and every target was decided), ``violated`` (the
+oracle found a violation), ``failed`` (a scenario assertion failed), ``inconclusive`` (the
+oracle could not decide what the scenario exists to prove; rig/scenario/verdict.py), all
+three never retried; ``error`` (rig infrastructure: may be retried once).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import random
 import shutil
 import tempfile
 import time
@@ -29,8 +29,10 @@ from rig.oracle import OracleReport, check
 from rig.platform import deploy_platform
 from rig.platform.rental import RentalTerms
 from rig.scenario.context import RunContext, StepFailed
+from rig.scenario.draws import RecordingRandom
 from rig.scenario.model import Scenario
 from rig.scenario.seeds import scenario_seed
+from rig.scenario.verdict import Reproduction, decide
 
 SYNC_TIMEOUT = 90.0
 
@@ -50,7 +52,7 @@ class RunResult:
     scenario: Scenario
     run_seed: int
     seed: int                         # the scenario's seed (derived)
-    outcome: str                      # passed | violated | failed | error
+    outcome: str                      # passed | violated | failed | inconclusive | error
     message: str = ""
     history: History | None = None
     report: OracleReport | None = None
@@ -59,14 +61,26 @@ class RunResult:
     logs: dict[str, str] = field(default_factory=dict)
     duration: float = 0.0
     workdir: Path | None = None
+    draws: list[str] = field(default_factory=list)    # the seed's draws, in order (draws.py)
+    reproduction: Reproduction | None = None         # re-runs of a failure from its seed
 
     def record(self) -> dict[str, Any]:
         """What `rig replay FILE` needs, plus the verdicts, as JSON."""
         return {"scenario": self.scenario.name, "scenario_file": str(self.scenario.source or ""),
                 "run_seed": self.run_seed, "seed": self.seed, "outcome": self.outcome,
                 "message": self.message, "replay": self.replay,
+                "expect": dict(self.scenario.expect),
+                "reproduction": self.reproduction.to_json() if self.reproduction else None,
                 "report": self.report.to_json() if self.report else None,
                 "duration": self.duration}
+
+    def write_record(self) -> None:
+        """``run.json`` in the run's directory (again, once re-runs classified it)."""
+        if self.workdir is None or not self.workdir.is_dir():
+            return
+        with contextlib.suppress(OSError, TypeError, ValueError):
+            (self.workdir / "run.json").write_text(json.dumps(self.record(), indent=1,
+                                                              default=str))
 
     @property
     def replay(self) -> str:
@@ -82,12 +96,14 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
     node = None if opts.chain_url else Anvil(log_path=workdir / "anvil.log")
     m: MachineRig | None = None
     ctx: RunContext | None = None
+    rng = RecordingRandom(seed)
+    result.draws = rng.draws
     try:
         workdir.mkdir(parents=True, exist_ok=True)
         if node is not None:
             node.start()
         chain = Chain(opts.chain_url or node.url)  # type: ignore[union-attr]
-        m, ctx, supply = _set_up(sc, opts, seed, chain, node, workdir)
+        m, ctx, supply = _set_up(sc, opts, rng, chain, node, workdir)
         expectation = ""
         try:
             for s in sc.steps:
@@ -101,13 +117,8 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         result.ops, result.timeline = ctx.ops, ctx.timeline.entries
         result.history = collect_history(m, sc.name, seed, ctx.timeline.entries, supply)
         result.report = check(result.history, replay=result.replay)
-        if not result.report.ok:
-            result.outcome = "violated"
-            result.message = "\n".join(x for x in (result.report.summary(), expectation) if x)
-        elif expectation:
-            result.outcome, result.message = "failed", expectation
-        else:
-            result.outcome = "passed"
+        decision = decide(result.report, expectation, sc.expect)
+        result.outcome, result.message = decision.outcome, decision.message
     except Exception as e:  # everything else is the rig's own failure
         if ctx is not None:
             result.ops = ctx.ops
@@ -121,9 +132,8 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         if node is not None:
             node.stop()
         result.duration = time.monotonic() - started
+        result.write_record()
         with contextlib.suppress(OSError, TypeError, ValueError):
-            (workdir / "run.json").write_text(json.dumps(result.record(), indent=1,
-                                                         default=str))
             if result.history is not None:
                 result.history.save(workdir / "history.json")
         if not opts.keep and opts.workdir is None and result.outcome == "passed":
@@ -131,10 +141,9 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
     return result
 
 
-def _set_up(sc: Scenario, opts: RunOptions, seed: int, chain: Chain, node: Anvil | None,
-            workdir: Path) -> tuple[MachineRig, RunContext, int]:
+def _set_up(sc: Scenario, opts: RunOptions, rng: RecordingRandom, chain: Chain,
+            node: Anvil | None, workdir: Path) -> tuple[MachineRig, RunContext, int]:
     st = sc.settings
-    rng = random.Random(seed)
     platform = deploy_platform(chain, challenge_period=st.challenge_period)
     supply = platform.token.functions.totalSupply().call()
     terms = RentalTerms(channel_deposit=st.deposit,
