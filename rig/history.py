@@ -93,6 +93,25 @@ class MachineTx:
     gas_used: int | None = None   # from the receipt; None in histories recorded without it
 
 
+@dataclass(frozen=True)
+class SentToNode:
+    """An ``eth_sendRawTransaction`` the RPC proxy delivered to the node (INV-10)."""
+
+    at: float                 # host wall clock
+    tx_hash: str
+    tx_chain_id: int | None   # the chain id the transaction was signed for
+    link: int = 0             # the proxy's connection id
+
+
+@dataclass(frozen=True)
+class NodeChainId:
+    """The node's answer to ``eth_chainId``, as the RPC proxy delivered it to the machine."""
+
+    at: float
+    chain_id: int | None      # None: an error or an unreadable answer
+    link: int = 0
+
+
 @dataclass
 class History:
     scenario: str
@@ -115,6 +134,8 @@ class History:
     withdrawable: int = 0                 # payouts deferred to withdraw() in this channel
     final_status: dict[str, Any] = field(default_factory=dict)
     channel: dict[str, Any] = field(default_factory=dict)   # final on-chain channel struct
+    sent_to_node: list[SentToNode] = field(default_factory=list)      # through the RPC proxy
+    node_chain_ids: list[NodeChainId] = field(default_factory=list)   # through the RPC proxy
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -128,7 +149,8 @@ class History:
         doc["prices"] = {int(k): v for k, v in doc["prices"].items()}
         for name, kind in (("signed", Signed), ("dispensed", Dispensed), ("marks", Mark),
                            ("timeline", TimelineEntry), ("events", ChainEvent),
-                           ("machine_txs", MachineTx), ("blocks", Block)):
+                           ("machine_txs", MachineTx), ("blocks", Block),
+                           ("sent_to_node", SentToNode), ("node_chain_ids", NodeChainId)):
             doc[name] = [kind(**x) for x in doc.get(name, [])]
         return cls(**doc)
 

@@ -16,7 +16,7 @@ def test_machine_demo_reconciles_from_ground_truth():
     assert doc["seed"] == 11
     assert ledger["reconciled"] and all(ledger["verdicts"].values())
     oracle = ledger["oracle"]
-    assert [v["id"] for v in oracle["verdicts"]] == [f"INV-{n}" for n in range(1, 9)]
+    assert [v["id"] for v in oracle["verdicts"]] == [f"INV-{n}" for n in range(1, 11)]
     assert {v["outcome"] for v in oracle["verdicts"]} == {"ok"}, oracle["verdicts"]
     assert oracle["replay"] == "rig demo --seed 11"
     assert ledger["dispensed"] == 32 and ledger["signed_receipts"] == 32

@@ -25,6 +25,8 @@ from rig.history import (
     History,
     MachineTx,
     Mark,
+    NodeChainId,
+    SentToNode,
     Signed,
     TimelineEntry,
 )
@@ -126,6 +128,17 @@ def _machine_txs(m: MachineRig, scanned: list[dict]) -> list[MachineTx]:
     return txs
 
 
+def _proxy_watch(m: MachineRig, since: float) -> tuple[list[SentToNode], list[NodeChainId]]:
+    """What the RPC proxy delivered between the firmware and the node since ``since``: the
+    raw transactions that reached the node and the chain ids the node answered (INV-10)."""
+    stats = m.proxy.stats
+    sent = [SentToNode(s.at, s.tx_hash, s.tx_chain_id, s.link) for s in stats.sent_raw()
+            if s.at >= since]
+    told = [NodeChainId(a.at, a.chain_id, a.link) for a in stats.chain_id_answers()
+            if a.at >= since]
+    return sent, told
+
+
 def _settings(m: MachineRig) -> dict[str, Any]:
     return {**jsonable(asdict(m.settings)), "challenge_period": m.platform.challenge_period,
             "profile": m.profile.name}
@@ -143,6 +156,7 @@ def collect_history(m: MachineRig, scenario: str, seed: int, timeline: list[Time
     times = _BlockTimes(m, blocks)
     withdrawable = sum(p.payments.functions.withdrawable(a).call()
                        for a in {state.payee, state.customer})
+    sent, told = _proxy_watch(m, min((e.at for e in timeline), default=0.0))
     return History(
         scenario=scenario, seed=seed, chain_id=m.chain.chain_id,
         payment_provider=p.payments.address, channel_id="0x" + m.rental.channel_id.hex(),
@@ -153,4 +167,5 @@ def collect_history(m: MachineRig, scenario: str, seed: int, timeline: list[Time
         token_supply_before=supply_before,
         token_supply_after=p.token.functions.totalSupply().call(),
         contract_balance=p.balance(p.payments.address), withdrawable=withdrawable,
-        final_status=status, channel=jsonable(asdict(state)))
+        final_status=status, channel=jsonable(asdict(state)),
+        sent_to_node=sent, node_chain_ids=told)

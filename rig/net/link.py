@@ -21,6 +21,7 @@ from rig.net.http import (
     read_response,
     rpc_methods,
 )
+from rig.net.rpcwatch import chain_id_answers, raw_txs_sent
 from rig.net.stats import ProxyStats
 from rig.net.toxics import (
     DOWNSTREAM,
@@ -130,9 +131,11 @@ class Link:
                 return
             await self._transmit(req.raw, Message(UPSTREAM, self.id, methods), self.up_w)
             self.stats.count("forwarded", methods)
+            self.stats.watch(raw_txs_sent(self.id, req.body), [])
             resp = await read_response(self.up_r, req.method)
             await self._transmit(resp.raw, Message(DOWNSTREAM, self.id, methods), self.client_w)
             self.stats.count("answered", methods)
+            self.stats.watch([], chain_id_answers(self.id, req.body, resp.body))
             if not (req.keep_alive() and resp.keep_alive()):
                 return
 

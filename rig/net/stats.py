@@ -22,6 +22,25 @@ class LinkEvent:
     detail: str
 
 
+@dataclass(frozen=True)
+class RawTxSent:
+    """An ``eth_sendRawTransaction`` the proxy delivered to the node (rpcwatch.py)."""
+
+    at: float            # host wall clock, once the request was written upstream
+    link: int
+    tx_hash: str         # keccak of the raw bytes, 0x hex
+    tx_chain_id: int | None   # the chain id the transaction was signed for (None: legacy)
+
+
+@dataclass(frozen=True)
+class ChainIdAnswer:
+    """The node's answer to ``eth_chainId``, as the proxy delivered it to the client."""
+
+    at: float
+    link: int
+    chain_id: int | None   # None: the answer was an error or unreadable
+
+
 @dataclass
 class ProxyStats:
     seen: Counter[str] = field(default_factory=Counter)       # requests sent by clients
@@ -30,6 +49,8 @@ class ProxyStats:
     events: Counter[str] = field(default_factory=Counter)
     bytes: Counter[str] = field(default_factory=Counter)      # stream → bytes delivered
     log: deque[LinkEvent] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
+    raw_txs: deque[RawTxSent] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
+    chain_ids: deque[ChainIdAnswer] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, link: int, event: str, detail: str = "") -> None:
@@ -41,6 +62,20 @@ class ProxyStats:
         counter: Counter[str] = getattr(self, which)
         with self._lock:
             counter.update(methods or ("(not json-rpc)",))
+
+    def watch(self, raw_txs: list[RawTxSent], chain_ids: list[ChainIdAnswer]) -> None:
+        """Keep what INV-10 needs: the transactions sent to the node, its chain id answers."""
+        with self._lock:
+            self.raw_txs.extend(raw_txs)
+            self.chain_ids.extend(chain_ids)
+
+    def sent_raw(self) -> list[RawTxSent]:
+        with self._lock:
+            return list(self.raw_txs)
+
+    def chain_id_answers(self) -> list[ChainIdAnswer]:
+        with self._lock:
+            return list(self.chain_ids)
 
     def delivered(self, stream: str, n: int) -> None:
         with self._lock:

@@ -119,13 +119,13 @@ def outcomes(report: OracleReport) -> dict[str, str]:
 def test_a_clean_history_holds_every_invariant_with_its_ledger():
     report = check(redeemed_base())
     assert report.ok and report.outcome == "ok", report.render_text()
-    assert list(outcomes(report).values()) == ["ok"] * 8
+    assert list(outcomes(report).values()) == ["ok"] * 10
     led = report.ledger
     assert (led.deposit, led.signed_max, led.acknowledged_max, led.redeemed) == (
         DEPOSIT, 300, 300, 300)
     assert (led.refunded, led.locked, led.dispensed, led.dispensed_value, led.credits) == (
         0, DEPOSIT - 300, 2, 300, 0)
-    assert [i.id for i in invariants()] == [f"INV-{n}" for n in range(1, 9)]
+    assert [i.id for i in invariants()] == [f"INV-{n}" for n in range(1, 11)]
 
 
 def test_redeeming_in_two_steps_and_settling_cleanly_holds():
@@ -421,7 +421,7 @@ def test_settled_while_the_machine_was_powered_off_is_info_not_fail():
     _step(h, T0 + 45, "power_on")
     report = check(_closed_without_latest(h))
     assert report.ok, report.render_text()
-    assert outcomes(report) == {**{f"INV-{n}": "ok" for n in range(1, 9)},
+    assert outcomes(report) == {**{f"INV-{n}": "ok" for n in range(1, 11)},
                                 "INV-2": "info", "INV-3": "info", "INV-7": "info"}
     assert report.outcome == "info"
     window = report.verdict("INV-2").first.evidence["close_window"][0]
