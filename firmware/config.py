@@ -34,6 +34,8 @@ DEFECTS = (
     "broadcast_before_persist",  # send a signed transaction before the outbox holds it
     "final_at_first_inclusion",  # ignore the confirmation depth: a reorg goes unnoticed
     "signature_not_bound_to_receipt",  # a signature verified once passes for any receipt
+    "late_redeem",           # ignore the redeem threshold and interval (close/demand only)
+    "skip_chain_id_check",   # send transactions to a node of any chain id
 )
 
 

@@ -24,7 +24,7 @@ from firmware.config import DEFECTS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
-INVARIANTS = frozenset(f"INV-{i}" for i in range(1, 9))
+INVARIANTS = frozenset(f"INV-{i}" for i in range(1, 11))  # the oracle's rig/oracle/inv*.py
 LAYERS = ("firmware", "contract", "phone")
 
 
@@ -122,6 +122,12 @@ CATALOG: tuple[Defect, ...] = (
            "firmware/payment.py PaymentDesk._verify",
            "a signature verified once is accepted for any sequence and amount",
            (_scenario("misbehaving-phones", "INV-1", "INV-2", "INV-3"),)),
+    Defect("late_redeem", "firmware", "firmware/chain/client.py ChainClient._maybe_redeem",
+           "the redeem threshold and interval are ignored: only a close or a demand redeems",
+           (_scenario("redeem-threshold-and-interval", "INV-9"),)),
+    Defect("skip_chain_id_check", "firmware", "firmware/chain/client.py "
+           "ChainClient._check_chain_id", "transactions go to a node of any chain id",
+           (_scenario("chain-id-mismatch-and-time-warp", "INV-10"),)),
     # ------------------------------------------------------------------ contracts
     *(Defect(m.name, "contract", f"contracts/src/{m.file}", m.summary, (check,))
       for m, check in (

@@ -83,6 +83,8 @@ class ChainClient:
         return True
 
     def _check_chain_id(self) -> None:
+        if self.cfg.defect("skip_chain_id_check"):
+            return
         got = self.w3.eth.chain_id
         if got != self.cfg.chain.chain_id:
             # A node on another chain must never receive our transactions.
@@ -122,8 +124,9 @@ class ChainClient:
         # A clock behind the last redeem jumped back (a Pi without RTC boots at the epoch):
         # the interval cannot be measured, so it counts as elapsed rather than never.
         interval_over = now < last or now - last >= self.cfg.chain.redeem_interval
-        due = (unredeemed >= self.cfg.chain.redeem_threshold or interval_over
-               or closing or self._redeem_requested.is_set())
+        on_policy = ((unredeemed >= self.cfg.chain.redeem_threshold or interval_over)
+                     and not self.cfg.defect("late_redeem"))
+        due = on_policy or closing or self._redeem_requested.is_set()
         if not due or view.status not in (OPEN, CLOSING):
             return
         call = self.payments.functions.redeem(self.channel_id, latest.cumulative,
