@@ -1,7 +1,10 @@
 """The `rig` command line.
 
-Exit codes: 0 everything held, 1 an invariant was violated, 2 the rig itself failed
-(infrastructure: chain unreachable, bad config, ...).
+Exit codes: 0 every scenario passed; 1 a verdict against the firmware: a scenario was
+violated (an invariant broke), failed (a step's expectation) or inconclusive (what it exists
+to prove stayed undecided); 2 the rig itself could not do its job: a wrong configuration
+(profile, scenario file, unreachable --chain-url; checked once before anything runs, one
+line, nothing run) or a rig error mid-run (retried once).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from rig.chain.errors import ChainError
 from rig.chain.node import Chain
 from rig.demo.narrator import Narrator, euros
 from rig.harness.control import ControlError
-from rig.report.errors import ReportError
+from rig.preflight import ConfigError, check_run
+from rig.report.errors import NoResultsError, ReportError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_INFRA = 0, 1, 2
+DEFAULT_RERUNS = 3
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -35,6 +40,16 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("scenarios", nargs="*", help="scenario files (default: the record's)")
     _run_options(replay, seed=False)
     sub.add_parser("faults", help="the fault catalog with parameters")
+    check = sub.add_parser("selfcheck", help="run a sample of scenarios twice from one seed and "
+                                             "compare what the seed decides "
+                                             "(docs/determinism.md)")
+    check.add_argument("scenarios", nargs="*", help="scenario files (default: a sample of "
+                                                    "scenarios/)")
+    check.add_argument("--sample", type=_count, default=2, metavar="K",
+                       help="how many scenarios of scenarios/ to check (default 2)")
+    check.add_argument("--seed", type=int, help="the run's seed (default: chosen and shown)")
+    check.add_argument("--profile", help="hardware profile (default: each scenario's own)")
+    check.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
     rep = sub.add_parser("report", help="render a results directory to one HTML file")
     rep.add_argument("dir", nargs="?", default="reports", help="the --report directory")
     demo = sub.add_parser("demo", help="the machine's happy path, then the reconciled ledger")
@@ -57,6 +72,19 @@ def _run_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="switch on a firmware defect (the rig must catch it)")
     p.add_argument("-n", "--workers", type=int, default=0,
                    help="spread scenarios over N pytest-xdist workers (one anvil each)")
+    p.add_argument("--reruns", type=_count, default=DEFAULT_RERUNS, metavar="N",
+                   help="re-run each failed scenario N times from its seed and classify it "
+                        f"reproducible or intermittent (default {DEFAULT_RERUNS}; 0: never)")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
+    return value
 
 
 def pytest_argv(scenarios: list[str], run_seed: int, args: argparse.Namespace) -> list[str]:
@@ -74,6 +102,9 @@ def pytest_argv(scenarios: list[str], run_seed: int, args: argparse.Namespace) -
         argv += ["--chain-url", args.chain_url]
     for d in args.defect:
         argv += ["--defect", d]
+    reruns = getattr(args, "reruns", 0)
+    if reruns:
+        argv += ["--rig-reruns", str(reruns)]
     if args.workers:
         argv += ["-n", str(args.workers)]
     if args.report:
@@ -86,6 +117,11 @@ def _pytest_run(scenarios: list[str], run_seed: int, args: argparse.Namespace) -
     """Scenarios run as pytest items, so `make rig`, the CLI and CI share one path."""
     import pytest
 
+    try:   # once, before anything runs: a bad configuration is one line, not N failures
+        check_run(scenarios, args.profile, args.chain_url)
+    except ConfigError as e:
+        print(f"rig: configuration error: {e}", file=sys.stderr)
+        return EXIT_INFRA
     argv = pytest_argv(scenarios, run_seed, args)
     print(f"rig run: seed {run_seed} (replay: rig replay {run_seed}"
           f"{' ' + ' '.join(scenarios) if scenarios else ''})", flush=True)
@@ -98,9 +134,15 @@ def _pytest_run(scenarios: list[str], run_seed: int, args: argparse.Namespace) -
 def _render(report_dir: Path) -> None:
     from rig.report.html import render_html
     from rig.report.summary import print_summary
+    from rig.report.trend import keep_history
 
-    html = render_html(report_dir / "allure-results", report_dir)
-    print_summary(report_dir / "allure-results")
+    results = report_dir / "allure-results"
+    if not results.is_dir():
+        raise NoResultsError(f"{results}: no such results directory (run `rig run --report "
+                             f"{report_dir}` first)")
+    trend = keep_history(results, report_dir)       # before rendering: flaky flags, history
+    html = render_html(results, report_dir, history_dir=trend.allure_history)
+    print_summary(results)
     print(f"report: {html}")
 
 
@@ -118,6 +160,31 @@ def _replay(args: argparse.Namespace) -> int:
     record = json.loads(Path(what).read_text())
     scenarios = args.scenarios or [record["scenario_file"]]
     return _pytest_run(scenarios, int(record["run_seed"]), args)
+
+
+def _selfcheck(args: argparse.Namespace) -> int:
+    from rig.preflight import scenario_files
+    from rig.scenario.determinism import sample, selfcheck
+    from rig.scenario.seeds import new_run_seed
+
+    seed = args.seed if args.seed is not None else new_run_seed()
+    try:
+        check_run(args.scenarios, args.profile, None)
+    except ConfigError as e:
+        print(f"rig: configuration error: {e}", file=sys.stderr)
+        return EXIT_INFRA
+    paths = [Path(p) for p in args.scenarios] if args.scenarios else \
+        sample(scenario_files([str(ROOT / "scenarios")]), args.sample, seed)
+    print(f"rig selfcheck: seed {seed}, {len(paths)} scenario(s), each run twice", flush=True)
+    checks = selfcheck(paths, seed, args.profile, progress=lambda t: print(t, flush=True))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"seed": seed, "checks": [
+            c.to_json() for c in checks]}, indent=1) + "\n")
+    differ = [c for c in checks if not c.ok and not c.broke]
+    broke = [c for c in checks if c.broke]
+    print(f"{len(checks)} checked: {len(checks) - len(differ) - len(broke)} reproduced what "
+          f"the seed decides, {len(differ)} differ, {len(broke)} hit a rig error")
+    return EXIT_VIOLATION if differ else EXIT_INFRA if broke else EXIT_OK
 
 
 def _faults(args: argparse.Namespace) -> int:
@@ -199,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"demo": _demo, "run": _run, "replay": _replay, "faults": _faults,
-                "report": _report}[args.command](args)
+                "report": _report, "selfcheck": _selfcheck}[args.command](args)
     except (ChainError, ControlError, TimeoutError, OSError, ReportError) as e:
         print(f"rig: infrastructure error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_INFRA

@@ -102,6 +102,6 @@ def check_run(args: Sequence[str], profile: str | None, chain_url: str | None,
     if not profile:
         for name in sorted({sc.settings.profile for sc in scenarios}):
             users = [sc.id for sc in scenarios if sc.settings.profile == name]
-            check_profile(name, where=f"settings.profile of {', '.join(users[:3])}")
+            check_profile(name, where=f"{', '.join(users[:3])}: settings.profile")
     chain_id = check_chain(chain_url) if chain_url else None
     return Checked(files, chain_id)

@@ -5,6 +5,10 @@ npm ``allure-commandline`` (Allure 2, runs on Java). ``--clean`` empties OUT, so
 into a fresh temporary directory next to the target and only ``index.html`` is moved into
 place: rendering into the directory that holds the results can never delete them. The file
 is then checked to be offline (``offline.py``); a report that is not is refused, not kept.
+
+The single file holds no ``history/`` for the next report's trend, so with ``history_dir``
+the results are rendered a second time as a plain report and only its ``history/`` is kept
+(``trend.py`` feeds it to the next render).
 """
 
 from __future__ import annotations
@@ -49,9 +53,44 @@ def _allure(allure: Path | None) -> Path:
     return binary
 
 
+def _generate(binary: Path, results: Path, out: Path, timeout: float, *extra: str) -> None:
+    env = {**os.environ, "ALLURE_NO_ANALYTICS": "true"}
+    argv = [str(binary), "generate", str(results), "-o", str(out), "--clean", *extra]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, env=env,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as e:
+        raise AllureGenerateError(f"allure generate {results} took more than {timeout:.0f}"
+                                  f" s and was stopped") from e
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip()[-2000:]
+        raise AllureGenerateError(f"allure generate {results} exited {done.returncode}: "
+                                  f"{said or 'no output'}")
+
+
+def keep_allure_history(results: Path, history_dir: Path, *, allure: Path | None = None,
+                        timeout: float = GENERATE_TIMEOUT) -> Path:
+    """Allure's ``history/`` for ``results`` (with the history they were given) into
+    ``history_dir``, replacing what was there."""
+    results, history_dir = Path(results).resolve(), Path(history_dir).resolve()
+    binary = _allure(allure)
+    history_dir.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".allure-", dir=history_dir.parent) as tmp:
+        _generate(binary, results, Path(tmp) / "report", timeout)
+        made = Path(tmp) / "report" / "history"
+        if not made.is_dir():
+            raise AllureGenerateError(f"allure generate {results} wrote no history/ (an "
+                                      f"Allure 2 report always has one)")
+        shutil.rmtree(history_dir, ignore_errors=True)
+        shutil.copytree(made, history_dir)
+    return history_dir
+
+
 def render_html(results: Path, out_dir: Path, *, name: str = REPORT_NAME,
-                allure: Path | None = None, timeout: float = GENERATE_TIMEOUT) -> Path:
-    """Render ``results`` to ``out_dir/name``; returns the HTML file's path.
+                allure: Path | None = None, timeout: float = GENERATE_TIMEOUT,
+                history_dir: Path | None = None) -> Path:
+    """Render ``results`` to ``out_dir/name``; returns the HTML file's path. With
+    ``history_dir``, Allure's history of this render is kept there for the next one.
 
     Raises ``NoResultsError``, ``AllureNotInstalledError``, ``AllureGenerateError`` or
     ``ReportNotOfflineError`` (the message says what and where)."""
@@ -62,19 +101,7 @@ def render_html(results: Path, out_dir: Path, *, name: str = REPORT_NAME,
     target = out_dir / name
     with tempfile.TemporaryDirectory(prefix=".allure-", dir=out_dir) as tmp:
         generated = Path(tmp) / "report"
-        env = {**os.environ, "ALLURE_NO_ANALYTICS": "true"}
-        argv = [str(binary), "generate", str(results), "-o", str(generated), "--clean",
-                "--single-file"]
-        try:
-            done = subprocess.run(argv, capture_output=True, text=True, env=env,
-                                  timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as e:
-            raise AllureGenerateError(f"allure generate {results} took more than {timeout:.0f}"
-                                      f" s and was stopped") from e
-        if done.returncode != 0:
-            said = (done.stderr or done.stdout).strip()[-2000:]
-            raise AllureGenerateError(f"allure generate {results} exited {done.returncode}: "
-                                      f"{said or 'no output'}")
+        _generate(binary, results, generated, timeout, "--single-file")
         files = sorted(p.relative_to(generated).as_posix()
                        for p in generated.rglob("*") if p.is_file())
         if files != ["index.html"]:
@@ -88,4 +115,6 @@ def render_html(results: Path, out_dir: Path, *, name: str = REPORT_NAME,
                 f"the report rendered from {results} is not offline (was "
                 f"ALLURE_NO_ANALYTICS=true honoured?): " + "; ".join(map(str, problems[:5])))
         os.replace(generated / "index.html", target)
+    if history_dir is not None:
+        keep_allure_history(results, history_dir, allure=binary, timeout=timeout)
     return target

@@ -169,10 +169,12 @@ def test_categories_json(run: SimpleNamespace) -> None:
     doc = json.loads((run.results / "categories.json").read_text())
     by_name = {c["name"]: c for c in doc}
     assert set(by_name) == {"Invariant violation", "Scenario expectation failed",
+                            "Inconclusive: target invariant undecided",
                             "Rig infrastructure error"}
     assert by_name["Rig infrastructure error"]["matchedStatuses"] == ["broken"]
     for outcome, name in (("violated", "Invariant violation"),
                           ("failed", "Scenario expectation failed"),
+                          ("inconclusive", "Inconclusive: target invariant undecided"),
                           ("error", "Rig infrastructure error")):
         status, message = status_message(outcome, "INV-3 exactly-once coffee: P != B + C\nmore")
         matching = [c["name"] for c in doc if status in c["matchedStatuses"]
@@ -203,7 +205,8 @@ def test_summary_from_the_results_directory(run: SimpleNamespace) -> None:
     assert [r.scenario for r in loaded.records] == [SCENARIO_NAME]
     text = render_summary(loaded.records, loaded.other, loaded.unreadable)
     row = next(line for line in text.splitlines() if line.startswith(SCENARIO_NAME))
-    assert re.search(r"passed\s+1: power\.cut\s+1\s+0\.15/0\.15/0\.00\s+\d+\.\ds$", row), row
+    assert re.search(r"passed\s+1: power\.cut\s+1\s+0\.15/0\.15/0\.00\s+\d+\.\ds\s+—$", row), \
+        row
     assert "1 scenario(s): 1 passed, 0 violated" in text
     assert "replay the failures" not in text
 
@@ -373,7 +376,7 @@ def test_rig_error_without_history_is_broken_infrastructure() -> None:
     assert sink.test.statusDetails.flaky is True and record.retried
     assert [s.status for s in sink.test.steps] == ["broken", "broken"]   # set-up, oracle
     assert record.coffees is None and "no oracle report" in record.oracle_error
-    assert len(CATEGORIES) == 3
+    assert len(CATEGORIES) == 4
 
 
 def test_failed_step_is_marked_where_the_scenario_says() -> None:
