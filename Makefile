@@ -9,11 +9,12 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test rig demo lint gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
+.PHONY: test rig soak demo lint gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
 
 help:
 	@echo "make test     install pinned dependencies, lint, run the test suite"
 	@echo "make rig      the scenario suite on the emulated default, HTML report in reports/"
+	@echo "make soak     make rig 10 times with different seeds beside a CPU hog (flake soak)"
 	@echo "make demo     one rental's happy path through the firmware, with its ledger"
 	@echo "make gas      write bench/results/gas.json"
 	@echo "make bench    write bench/results/tap_to_serve.json (tap-to-serve vs ERC-20 latency)"
@@ -50,6 +51,13 @@ test: deps lint
 
 rig: deps
 	$(VENV)/bin/rig run --report reports $(RIG_ARGS)
+
+# The flake soak: the README's `make rig`, SOAK_RUNS times with seeds drawn from one soak
+# seed, beside one busy process per core; bench/results/soak.json says how each run went.
+SOAK_RUNS ?= 10
+SOAK_ARGS ?=
+soak: deps
+	$(PY) -m bench.soak --runs $(SOAK_RUNS) $(SOAK_ARGS)
 
 demo: deps
 	$(VENV)/bin/rig demo $(RIG_ARGS)
