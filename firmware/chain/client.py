@@ -1,7 +1,8 @@
 """Sync the channel, run the outbox, and decide when to redeem, check in and attest.
 
 Redeem triggers: unredeemed value ≥ threshold, the redeem interval elapsed, the customer
-requested a close (the challenge window is running), or the rig/operator asked.
+requested a close (the challenge window is running), the latest receipt's signer was revoked
+(its receipts count for one more challenge period), or the rig/operator asked.
 """
 
 from __future__ import annotations
@@ -126,7 +127,10 @@ class ChainClient:
         interval_over = now < last or now - last >= self.cfg.chain.redeem_interval
         on_policy = ((unredeemed >= self.cfg.chain.redeem_threshold or interval_over)
                      and not self.cfg.defect("late_redeem"))
-        due = on_policy or closing or self._redeem_requested.is_set()
+        # A revoked signer's receipts stop counting one challenge period after SignerRevoked
+        # (the contract checks the signer at redeem time): redeem its receipt while it counts.
+        revoked = not view.authorised(latest.signer)
+        due = on_policy or closing or revoked or self._redeem_requested.is_set()
         if not due or view.status not in (OPEN, CLOSING):
             return
         call = self.payments.functions.redeem(self.channel_id, latest.cumulative,

@@ -139,6 +139,10 @@ def close(via: str) -> list[ScheduleStep]:
     return [("close", {"via": via})]
 
 
+def revoke_signer(phone: int) -> list[ScheduleStep]:
+    return [("revoke_signer", {"phone": phone})]
+
+
 def settle() -> list[ScheduleStep]:
     return [("settle", {"warp": True})]
 

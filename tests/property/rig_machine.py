@@ -122,6 +122,7 @@ class RigStateMachine(RuleBasedStateMachine):
         self.rules = 0
         self.names = 0
         self.channel = ChannelState.OPEN
+        self.revoked = False        # one phone's signer revoked (the other keeps buying)
         self.protected_block = 0    # reorgs stop above the customer's last transaction
         self.seen = ChainBaseline()
 
@@ -390,6 +391,19 @@ class RigStateMachine(RuleBasedStateMachine):
     def customer_settle(self) -> None:
         self.act(actions.settle())
         self.channel = ChannelState.SETTLED
+        self.customer_did()
+
+    @rule(phone=phones, other=products)
+    @live(lambda self: not self.revoked and self.powered and self.mining()
+          and not self.active("net."))
+    def customer_revokes_a_phone(self, phone: int, other: int) -> None:
+        """The customer revokes a phone while the machine is online: it must refuse that
+        phone from its next sync and redeem the phone's receipt inside the revocation's
+        challenge period (a revocation that takes effect while the machine is offline can
+        cost the receipt; docs/oracle.md, "Revoked signers"). The other phone buys next."""
+        self.act(actions.revoke_signer(phone)
+                 + self.purchase(phone, other) + self.purchase(3 - phone, other))
+        self.revoked = True
         self.customer_did()
 
     # ------------------------------------------------------------------ devices
