@@ -42,6 +42,14 @@ def _step(timeline: list[TimelineEntry], m: MachineRig, name: str, note: str = "
                                   note))
 
 
+def _link(timeline: list[TimelineEntry], m: MachineRig, action: str, note: str) -> None:
+    """The link going down (``fire``) or up (``heal``), recorded as the fault that does the
+    same (``set_online(False)`` is the proxy's blackhole), so the oracle knows it."""
+    last = m.control.last()
+    timeline.append(TimelineEntry(time.time(), "net.blackhole", action,
+                                  {"timeout_seconds": 0.0}, last.name if last else None, note))
+
+
 def run(chain: Chain, narrator: Narrator, seed: int, profile: str = "emulated",
         workdir: Path | None = None) -> dict:
     rng = random.Random(seed)
@@ -81,7 +89,7 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
     narrator.step("machine booted at the customer and checked in: supplier paid",
                   supplier_paid=euros(p.balance(a.supplier.address) - supplier_before))
 
-    _step(timeline, m, "offline", "the machine's link to the chain goes down")
+    _link(timeline, m, "fire", "the machine's link to the chain goes down")
     m.set_online(False)
     products = sorted(r.terms.prices)
     served = 0
@@ -96,7 +104,7 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
                   "offline", signed=euros(latest["cumulative"]), receipts=latest["sequence"],
                   dispensed=len(m.board.dispenses.records()))
 
-    _step(timeline, m, "online", "the link comes back")
+    _link(timeline, m, "heal", "the link comes back")
     m.set_online(True)
     for _ in range(3):
         m.mine()

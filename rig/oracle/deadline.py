@@ -4,8 +4,9 @@ After the deadline the contract refuses every redeem (``ChallengePeriodOver``: a
 timestamp is above ``CloseRequested.deadline``), so the close window ends there even when
 nobody settles. The chain only has timestamps and the timeline only host time; what joins
 them is how the rig's anvil keeps time: a block's timestamp is the host clock plus an offset,
-and only warps move the offset (``evm_increaseTime``: a ``chain.time_warp`` fire, a ``warp``
-step). anvil never runs ahead of the clock (blocks mined in one second share its timestamp).
+and only warps move the offset (``evm_increaseTime``: an entry beginning ``MOVES_CHAIN_TIME``,
+such as a ``chain.time_warp`` fire or a ``warp`` step). anvil never runs ahead of the clock
+(blocks mined in one second share its timestamp).
 
 So from the close on, chain time is at least
 
@@ -26,12 +27,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from rig.effects import Effect
 from rig.history import Block, ChainEvent, TimelineEntry
-from rig.oracle.online import step_name
+from rig.oracle.effects import change_of
 
-WARP_FAULTS = frozenset({"chain.time_warp"})
-WARP_STEPS = frozenset({"warp"})
-STEP_UNITS = {"seconds": 1, "hours": 3600, "days": 86400}
+UNITS = {"seconds": 1, "hours": 3600, "days": 86400}
+"""How an entry that moves chain time states how far (a fault's ``seconds``; a ``warp``
+step's ``seconds`` + ``hours`` + ``days``, the step's own arithmetic)."""
 
 
 def _number(params: dict, key: str) -> float:
@@ -41,12 +43,10 @@ def _number(params: dict, key: str) -> float:
 
 def warped_seconds(entry: TimelineEntry) -> int:
     """Chain seconds this entry moved chain time forward by (0 for anything but a warp)."""
-    if entry.kind in WARP_FAULTS and entry.action == "fire":
-        return max(0, int(_number(entry.params, "seconds")))
-    if step_name(entry) in WARP_STEPS:
-        total = sum(_number(entry.params, k) * unit for k, unit in STEP_UNITS.items())
-        return max(0, int(total))    # the step's own arithmetic (rig/scenario/steps/time.py)
-    return 0
+    if Effect.MOVES_CHAIN_TIME not in change_of(entry).begins:
+        return 0
+    total = sum(_number(entry.params, k) * unit for k, unit in UNITS.items())
+    return max(0, int(total))
 
 
 @dataclass(frozen=True)

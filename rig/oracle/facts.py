@@ -16,9 +16,10 @@ from typing import Any
 from rig.history import ChainEvent, Dispensed, History, Signed
 from rig.oracle.acknowledged import Ack, acknowledged
 from rig.oracle.deadline import DeadlinePassed, deadline_passed
+from rig.oracle.effects import change_of
 from rig.oracle.errors import HistoryError
 from rig.oracle.ledger import Ledger
-from rig.oracle.online import CLOSE_STEPS, CloseWindow, close_step, close_window, step_name
+from rig.oracle.online import CloseWindow, close_step, close_window, is_close_step
 from rig.oracle.owed import Owed
 
 
@@ -33,7 +34,7 @@ def arg(event: ChainEvent, key: str) -> Any:
 
 def _sync_interval(h: History) -> float:
     value = h.settings.get("sync_interval")
-    needed = any(step_name(e) in CLOSE_STEPS for e in h.timeline)
+    needed = any(is_close_step(e) for e in h.timeline)
     if value is None and not needed:
         return math.nan
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
@@ -78,6 +79,8 @@ class Facts:
         dispensed = sorted(h.dispensed, key=lambda d: (d.started_at, d.brew_id))
         events = sorted(h.events, key=lambda e: e.block)
         acks = acknowledged(h.marks)
+        for entry in h.timeline:      # a fault or step without a declaration fails here
+            change_of(entry)
         facts = cls(h, signed, dispensed, acks, events,
                     close_window(h.timeline, _sync_interval(h), _deadline(h, events)))
         _ = facts.ledger          # malformed events or credits fail here, before any verdict

@@ -1,30 +1,24 @@
 """When the machine could reach the chain, read from the fault timeline.
 
 The rule (docs/oracle.md, "Online"): the machine is *online* at a moment when its Pi is
-powered, no network fault is active and the chain is not holding its transactions back.
+powered and nothing keeps it off the chain. What each entry changes comes from the
+declarations of the fault or step behind it (effects.py, rig/effects.py), never from names:
 
-- A step is an entry with action ``step``; its name is its kind (how the scenario runner
-  records steps), or for kind ``step`` the ``params["step"]`` / ``params["name"]``.
-- Power goes off at a ``power.*`` ``fire`` and at a ``power_off`` / ``shutdown`` step; it
-  comes back at a ``power.*`` ``heal`` and at a ``power_on`` / ``boot`` step. A power fault
-  that arms at ``fire`` and records the moment it cut (its next entry of the same kind is
-  ``cut`` or ``miss``) goes off at ``cut`` and never for ``miss``. Before the first power
-  change the Pi counts as powered, unless that first change is a power-on (then it was off).
-- A ``net.*`` ``fire`` makes that fault kind active; a ``heal`` of the kind clears it (one
-  heal ends every firing of the kind).
-- A chain fault that keeps the machine's transactions out of blocks counts the same way,
-  from its ``fire`` to the entry that ends the hold (``CHAIN_HOLDS``): ``chain.hold_mining``
-  until ``heal``; ``chain.drop_tx`` until it ``dropped`` the transaction or gave up (``miss``).
-- The ``final`` step (every fault healed, power on, link up) makes the machine online.
+- ``CUTS_POWER`` beginning switches the Pi off, ending switches it on (one switch: a ``boot``
+  step powers on whatever cut it). Before the first power change the Pi counts as powered,
+  unless that first change is a power-on (a run that starts with ``boot``: off until then).
+- Each effect of ``OFFLINE`` beginning at a fault (or step) makes that source active until an
+  entry of the same source ends it (one ``heal`` ends every firing of the kind).
+- The runner's ``final`` step ends every effect (every fault healed, power on, link up).
 - Entries are taken in the order of ``at`` (host wall clock, the clock the firmware's
   ``sync_interval`` sleeps on); a state holds from its entry until the next change.
 
-The close window of a channel runs from the first ``close`` step to whichever comes first:
-the first ``settle`` step at or after it, or the moment chain time passed the close deadline
-(deadline.py: after it the contract refuses every redeem). Without either it is open-ended
-(after the final heal the machine stays online). Without a ``close`` step the timeline does
-not bound the window and the machine is taken to have been online (the strict reading: an
-exemption needs evidence).
+The close window of a channel runs from the first step declaring ``REQUESTS_CLOSE`` (the
+``close`` step) to whichever comes first: the first step declaring ``SETTLES_CHANNEL`` at or
+after it, or the moment chain time passed the close deadline (deadline.py: after it the
+contract refuses every redeem). Without either it is open-ended (after the final heal the
+machine stays online). Without a close step the timeline does not bound the window and the
+machine is taken to have been online (the strict reading: an exemption needs evidence).
 """
 
 from __future__ import annotations
@@ -33,54 +27,47 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from rig.effects import Effect
 from rig.history import TimelineEntry
+from rig.oracle.effects import RUNNER_FINAL, change_of, step_name
 
 if TYPE_CHECKING:
     from rig.oracle.deadline import DeadlinePassed
 
-CHAIN_HOLDS: dict[str, frozenset[str]] = {
-    "chain.hold_mining": frozenset({"heal"}),
-    "chain.drop_tx": frozenset({"dropped", "miss", "heal"}),
-}
-"""Chain faults during which the machine's transactions cannot be mined → what ends each."""
-POWER_ON_STEPS = frozenset({"power_on", "boot"})
-POWER_OFF_STEPS = frozenset({"power_off", "shutdown"})
-FINAL_STEPS = frozenset({"final"})
+__all__ = ["CLOSE_STEPS", "FINAL_STEPS", "OFFLINE", "CloseWindow", "Connectivity",
+           "close_step", "close_window", "is_close_step", "step_name"]
+
+OFFLINE = frozenset({Effect.CUTS_UPLINK, Effect.SLOWS_UPLINK, Effect.HOLDS_MINING,
+                     Effect.REFUSES_TRANSACTIONS, Effect.RESTARTS_NODE,
+                     Effect.FILLS_STORAGE})
+"""Effects that keep a powered machine from getting a redeem mined: the uplink is down or
+slow (a slow link counts too: the strict side for INV-2/3/7 is "offline"), the chain holds or
+refuses its transactions, the node is down, or the firmware cannot persist a transaction."""
+
+
 CLOSE_STEPS = frozenset({"close"})
-SETTLE_STEPS = frozenset({"settle"})
+FINAL_STEPS = frozenset({RUNNER_FINAL})
+"""Step names, for code that still matches them; the oracle's own rules read the
+declarations (``is_close_step``, ``change_of``)."""
 
 
-def step_name(entry: TimelineEntry) -> str | None:
-    if entry.action != "step":
-        return None
-    if entry.kind != "step":
-        return entry.kind
-    for key in ("step", "name"):
-        value = entry.params.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
+def is_close_step(entry: TimelineEntry) -> bool:
+    return step_name(entry) is not None and Effect.REQUESTS_CLOSE in change_of(entry).begins
+
+
+def _is_settle_step(entry: TimelineEntry) -> bool:
+    return step_name(entry) is not None and Effect.SETTLES_CHANNEL in change_of(entry).begins
 
 
 def _power_changes(entries: list[TimelineEntry]) -> dict[int, bool]:
-    """Index of each entry that switches power → True (on) or False (off)."""
+    """Index of each entry that switches power -> True (on) or False (off)."""
     changes: dict[int, bool] = {}
     for i, e in enumerate(entries):
-        if e.kind.startswith("power."):
-            if e.action == "heal":
-                changes[i] = True
-            elif e.action == "cut":
-                changes[i] = False
-            elif e.action == "fire":
-                after = next((x.action for x in entries[i + 1:] if x.kind == e.kind), None)
-                if after not in ("cut", "miss"):
-                    changes[i] = False
-            continue
-        name = step_name(e)
-        if name in POWER_ON_STEPS or name in FINAL_STEPS:
-            changes[i] = True
-        elif name in POWER_OFF_STEPS:
+        change = change_of(e)
+        if Effect.CUTS_POWER in change.begins:
             changes[i] = False
+        elif Effect.CUTS_POWER in change.ends:
+            changes[i] = True
     return changes
 
 
@@ -103,21 +90,20 @@ class Connectivity:
         first = next(iter(power.values()), None)
         powered = first is not True
         initially = powered
-        active: set[str] = set()
+        active: set[tuple[str, Effect]] = set()
         changes: list[tuple[float, bool]] = []
         for i, e in enumerate(entries):
+            change = change_of(e)
+            ends = {(change.source, x) for x in change.ends & OFFLINE}
+            begins = {(change.source, x) for x in change.begins & OFFLINE}
+            if i not in power and not ends & active and not begins:
+                continue
             if i in power:
                 powered = power[i]
-                if step_name(e) in FINAL_STEPS:
-                    active.clear()
-            elif e.kind.startswith("net.") and e.action in ("fire", "heal"):
-                (active.add if e.action == "fire" else active.discard)(e.kind)
-            elif e.kind in CHAIN_HOLDS and e.action == "fire":
-                active.add(e.kind)
-            elif e.kind in CHAIN_HOLDS and e.action in CHAIN_HOLDS[e.kind]:
-                active.discard(e.kind)
-            else:
-                continue
+            if change.ends == frozenset(Effect):
+                active.clear()
+            active -= ends
+            active |= begins
             changes.append((e.at, powered and not active))
         return cls(initially, tuple(changes))
 
@@ -193,8 +179,8 @@ class CloseWindow:
 
 
 def close_step(timeline: list[TimelineEntry]) -> TimelineEntry | None:
-    """The first ``close`` step: where every channel's close window starts."""
-    return next((e for e in _ordered(timeline) if step_name(e) in CLOSE_STEPS), None)
+    """The first close step (``REQUESTS_CLOSE``): where every channel's window starts."""
+    return next((e for e in _ordered(timeline) if is_close_step(e)), None)
 
 
 def close_window(timeline: list[TimelineEntry], sync_interval: float,
@@ -205,7 +191,7 @@ def close_window(timeline: list[TimelineEntry], sync_interval: float,
     if close is None:
         return CloseWindow(None, None, None, sync_interval)
     settle = next((e for e in _ordered(timeline)
-                   if step_name(e) in SETTLE_STEPS and e.at >= close.at), None)
+                   if _is_settle_step(e) and e.at >= close.at), None)
     window = CloseWindow(close, settle, None, sync_interval, deadline)
     longest = Connectivity.from_timeline(timeline).longest_online(close.at, window.end)
     return CloseWindow(close, settle, longest, sync_interval, deadline)

@@ -11,6 +11,7 @@ from rig.history import ChainEvent, Dispensed, History, MachineTx, Mark, Signed,
 from rig.oracle import HistoryError, OracleReport, check
 from rig.oracle.online import Connectivity, close_window
 from rig.oracle.registry import invariant, invariants
+from tests.unit.timeline_vocabulary import fault_entry, step_entry
 
 CHANNEL = "0x" + "ab" * 32
 PHONE_A = "0x" + "a1" * 20
@@ -26,12 +27,14 @@ def _mark(h: History, at: float, name: str, boot: int = 1, **data: object) -> No
     h.marks.append(Mark(len(h.marks) + 1, at, boot, name, dict(data)))
 
 
-def _step(h: History, at: float, name: str) -> None:
-    h.timeline.append(TimelineEntry(at, "step", "step", {"step": name}, None))
+def _step(h: History, at: float, name: str, **params: object) -> None:
+    """A step as the runner records it; only a registered step kind (or ``final``)."""
+    h.timeline.append(step_entry(at, name, **params))
 
 
-def _fault(h: History, at: float, kind: str, action: str) -> None:
-    h.timeline.append(TimelineEntry(at, kind, action, {}, None))
+def _fault(h: History, at: float, kind: str, action: str, **params: object) -> None:
+    """A fault entry of a registered kind, with an action the kind records."""
+    h.timeline.append(fault_entry(at, kind, action, **params))
 
 
 def _coffee(h: History, phone: str, seq: int, product: int, at: float, *,
@@ -94,7 +97,7 @@ def base(credits: int = 0) -> History:
                 token_supply_before=1_000_000, token_supply_after=1_000_000,
                 contract_balance=1_000_000, final_status={"credits": credits})
     _event(h, "ChannelOpened", 10, deposit=DEPOSIT, customer="0x" + "c0" * 20)
-    _step(h, T0 - 1, "power_on")
+    _step(h, T0 - 1, "boot")
     _mark(h, T0 - 0.9, "booted", boot=1)
     _coffee(h, PHONE_A, 1, 1, T0 + 10)
     _coffee(h, PHONE_B, 2, 2, T0 + 20)
@@ -387,7 +390,7 @@ def test_inv7_online_through_the_window_yet_the_latest_receipt_was_not_redeemed(
     assert [x["name"] for x in e.evidence["events"]] == ["CloseRequested", "Settled"]
     assert e.evidence["close_window"][0]["machine_could_act"] is True
     assert e.at == T0 + 30
-    assert [t["params"].get("step") for t in e.timeline] == ["close"]
+    assert [t["kind"] for t in e.timeline] == ["close"]
 
 
 def test_inv7_only_counts_what_was_acknowledged_before_the_close():
@@ -401,11 +404,11 @@ def test_inv7_only_counts_what_was_acknowledged_before_the_close():
     assert report.verdict("INV-7").outcome == "ok"
 
 
-def test_runner_style_steps_bound_the_window_and_shutdown_is_power_off():
+def test_runner_steps_bound_the_window_and_shutdown_is_power_off():
     h = base()
     for at, kind in ((T0 + 25, "shutdown"), (T0 + 30, "close"), (T0 + 40, "settle"),
                      (T0 + 45, "boot")):
-        h.timeline.append(TimelineEntry(at, kind, "step", {}, None, note="s.yaml:4"))
+        _step(h, at, kind)
     _redeem(h, 1, 100, PHONE_A)
     _event(h, "CloseRequested", 200, by="0x" + "c0" * 20, deadline=9_999)
     _event(h, "Settled", 300, paid=100, refunded=DEPOSIT - 100)
@@ -417,8 +420,8 @@ def test_runner_style_steps_bound_the_window_and_shutdown_is_power_off():
 
 def test_settled_while_the_machine_was_powered_off_is_info_not_fail():
     h = base()
-    _step(h, T0 + 25, "power_off")
-    _step(h, T0 + 45, "power_on")
+    _step(h, T0 + 25, "shutdown")
+    _step(h, T0 + 45, "boot")
     report = check(_closed_without_latest(h))
     assert report.ok, report.render_text()
     assert outcomes(report) == {**{f"INV-{n}": "ok" for n in range(1, 11)},
@@ -446,7 +449,7 @@ def test_online_shorter_than_a_sync_interval_is_info_longer_is_fail():
 
 def test_a_cooperative_close_by_the_machine_gets_no_exemption():
     h = base()
-    _step(h, T0 + 25, "power_off")
+    _step(h, T0 + 25, "shutdown")
     _redeem(h, 1, 100, PHONE_A)
     machine_tx = "0x" + "ee" * 32
     h.machine_txs.append(MachineTx(machine_tx, 1, "other", 1, 300, {"function": "x"}))
@@ -457,7 +460,7 @@ def test_a_cooperative_close_by_the_machine_gets_no_exemption():
 def test_overcharge_is_never_excused_by_the_offline_exemption():
     h = base()
     del h.dispensed[1]
-    _step(h, T0 + 25, "power_off")
+    _step(h, T0 + 25, "shutdown")
     _redeem(h, 2, 300, PHONE_B)
     _close_and_settle(h, T0 + 30, T0 + 40, refunded=DEPOSIT - 300)
     assert failing(check(h)) == {"INV-3"}
@@ -604,7 +607,9 @@ def test_an_invariant_id_registers_once():
 
 # ---------------------------------------------------------------------- the online rule
 def _entries(*spec: tuple[float, str, str]) -> list[TimelineEntry]:
-    return [TimelineEntry(at, kind, action, {}, None) for at, kind, action in spec]
+    """Runner-style entries: ``(at, step, "step")`` or ``(at, fault kind, action)``."""
+    return [step_entry(at, kind) if action == "step" else fault_entry(at, kind, action)
+            for at, kind, action in spec]
 
 
 def test_online_rule_power_and_network_faults():
@@ -643,8 +648,8 @@ def test_the_final_step_heals_everything():
     assert Connectivity.from_timeline(timeline).online_periods(0, 20) == [(0, 5), (9, 20)]
 
 
-def test_before_a_first_power_on_step_the_machine_was_off():
-    timeline = [TimelineEntry(5, "step", "step", {"step": "power_on"}, None)]
+def test_before_a_first_boot_step_the_machine_was_off():
+    timeline = [step_entry(5, "boot")]
     assert Connectivity.from_timeline(timeline).online_periods(0, 10) == [(5, 10)]
     assert Connectivity.from_timeline([]).online_periods(0, 10) == [(0, 10)]
 
@@ -652,5 +657,5 @@ def test_before_a_first_power_on_step_the_machine_was_off():
 def test_close_window_without_a_close_step_is_unknown_and_strict():
     w = close_window([], 0.3)
     assert w.longest_online is None and w.machine_could_act and not w.bounded
-    open_ended = close_window([TimelineEntry(5, "step", "step", {"name": "close"}, None)], 0.3)
+    open_ended = close_window([step_entry(5, "close")], 0.3)
     assert open_ended.settle is None and open_ended.machine_could_act

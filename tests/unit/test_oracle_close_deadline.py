@@ -13,9 +13,10 @@ import json
 
 import pytest
 
-from rig.history import Block, History, TimelineEntry
+from rig.history import Block, History
 from rig.oracle import HistoryError, OracleReport, check
 from tests.unit.test_oracle import PHONE_A, T0, _event, _fault, _redeem, _step, base
+from tests.unit.timeline_vocabulary import fault_entry, step_entry
 
 CLOSE_TS = 5_200
 PERIOD = 3_600
@@ -23,7 +24,9 @@ DEADLINE = CLOSE_TS + PERIOD
 
 
 def _entry(h: History, at: float, kind: str, action: str, **params: object) -> None:
-    h.timeline.append(TimelineEntry(at, kind, action, dict(params), None))
+    """A runner step (action ``step``) or a fault entry, from the registries' vocabulary."""
+    h.timeline.append(step_entry(at, kind, **params) if action == "step"
+                      else fault_entry(at, kind, action, **params))
 
 
 def _closed(h: History, *, cut_at: float = T0 + 30.1, deadline: object = DEADLINE) -> History:

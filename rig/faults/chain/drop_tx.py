@@ -16,6 +16,7 @@ from eth_utils import keccak
 
 from rig.chain.errors import ChainUnreachable
 from rig.chain.node import Chain
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.chain import mining
 from rig.faults.context import FaultContext
@@ -29,6 +30,8 @@ POLL_SECONDS = 0.02
 @dataclass
 class DropTx(Fault):
     kind = "chain.drop_tx"
+    effects = frozenset({Effect.HOLDS_MINING})
+    ends_on = frozenset({"dropped", "miss", "heal"})
     family = "chain"
     description = ("hold mining, wait (up to `wait_seconds`) for a transaction from the "
                    "machine in the pool (`which`: redeem | any), drop it, mine again")

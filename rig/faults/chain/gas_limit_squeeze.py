@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -16,6 +17,7 @@ MIN_GAS_LIMIT = 21_000
 @dataclass
 class GasLimitSqueeze(Fault):
     kind = "chain.gas_limit_squeeze"
+    effects = frozenset({Effect.REFUSES_TRANSACTIONS})
     family = "chain"
     description = ("set the block gas limit to `gas_limit`: a transaction asking for more gas "
                    "is refused; heal restores the limit from before (30,000,000 by default)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -17,6 +18,8 @@ from rig.faults.registry import register
 @dataclass
 class GasSpike(Fault):
     kind = "chain.gas_spike"
+    effects = frozenset({Effect.REFUSES_TRANSACTIONS})
+    notes = frozenset({"base-fee"})
     family = "chain"
     description = ("multiply the next block's base fee by `factor`: transactions whose max "
                    "fee is below it are refused; heal restores the fee from before")

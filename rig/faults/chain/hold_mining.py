@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.chain import mining
 from rig.faults.context import FaultContext
@@ -18,6 +19,8 @@ from rig.faults.registry import register
 @dataclass
 class HoldMining(Fault):
     kind = "chain.hold_mining"
+    effects = frozenset({Effect.HOLDS_MINING})
+    notes = frozenset({"resumed", "released"})
     family = "chain"
     description = ("stop mining (automine off): sent transactions stay pending in the pool; "
                    "heal restores mining as it was and mines whatever is pending")

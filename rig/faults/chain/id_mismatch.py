@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -17,6 +18,7 @@ from rig.faults.registry import register
 @dataclass
 class ChainIdMismatch(Fault):
     kind = "chain.id_mismatch"
+    effects = frozenset({Effect.REFUSES_TRANSACTIONS})
     family = "chain"
     description = ("the node reports chain id `chain_id` (default: its own + 1) instead of "
                    "its configured one; heal restores the original id")

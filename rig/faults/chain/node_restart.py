@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 from rig.chain.anvil import Anvil
+from rig.effects import Effect
 from rig.faults.base import Fault, FaultError
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -15,6 +16,8 @@ from rig.faults.registry import register
 @dataclass
 class NodeRestart(Fault):
     kind = "chain.node_restart"
+    effects = frozenset({Effect.RESTARTS_NODE})
+    ends_on = frozenset({"restarted", "heal"})
     family = "chain"
     description = ("stop the chain node (its state dumped), keep it down `down_seconds`, start "
                    "it again on the same port with that state: every connection breaks")
@@ -40,7 +43,10 @@ class NodeRestart(Fault):
         return anvil
 
     def fire(self, ctx: FaultContext) -> None:
-        self._node(ctx).restart(keep_state=True, down_seconds=self.down_seconds)
+        node = self._node(ctx)
+        node.restart(keep_state=True, down_seconds=self.down_seconds)
+        ctx.timeline.record(ctx.machine, self.kind, "restarted", self.params(),
+                            note=f"the node is back at block {node.restart_block}")
 
     def heal(self, ctx: FaultContext) -> None:
         anvil = self._node(ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -19,6 +20,9 @@ from rig.faults.registry import register
 @dataclass
 class ChainReorg(Fault):
     kind = "chain.reorg"
+    effects = frozenset({Effect.REORGS_CHAIN})
+    ends_on = frozenset()  # instantaneous
+    notes = frozenset({"dropped"})
     family = "chain"
     description = ("replace the last `depth` blocks with empty ones; their transactions are "
                    "gone until someone re-broadcasts them")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -13,6 +14,9 @@ from rig.faults.registry import register
 @dataclass
 class TimeWarp(Fault):
     kind = "chain.time_warp"
+    effects = frozenset({Effect.MOVES_CHAIN_TIME})
+    ends_on = frozenset()  # instantaneous
+    notes = frozenset({"chain-only"})
     family = "chain"
     description = ("move chain time and the firmware's clock forward together by `seconds` "
                    "(days offline in an instant: redeem intervals and challenge periods run "

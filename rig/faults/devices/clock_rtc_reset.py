@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -17,6 +18,9 @@ from rig.faults.registry import register
 @dataclass
 class ClockRtcReset(Fault):
     kind = "clock.rtc_reset"
+    # A power cycle: off from fire, on again once booted with the clock set.
+    effects = frozenset({Effect.CUTS_POWER, Effect.SETS_MACHINE_CLOCK})
+    ends_on = frozenset({"clock-set", "heal"})
     family = "clock"
     description = ("power-cycle the Pi and boot it with its clock at `boot_time` (unix "
                    "seconds; default the epoch); heal sets it to the chain's latest block time")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emulators.sensors import DeviceFault
+from rig.effects import Effect
 from rig.faults.devices.sensor_fault import SensorFault
 from rig.faults.registry import register
 
@@ -13,6 +14,7 @@ from rig.faults.registry import register
 @dataclass
 class I2cOutOfRange(SensorFault):
     kind = "i2c.out_of_range"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "i2c"
     description = ("`device` reports its model's implausible reading: tmp102 180 °C, "
                    "ina219 25 A (overflow), status_mcu water level 255 %")

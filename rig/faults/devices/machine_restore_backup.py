@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault, FaultError
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -21,6 +22,9 @@ LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 @dataclass
 class MachineRestoreBackup(Fault):
     kind = "machine.restore_backup"
+    # A power cycle: off from fire, on again once booted from the backup.
+    effects = frozenset({Effect.CUTS_POWER, Effect.REPLACES_STORAGE})
+    ends_on = frozenset({"restored"})
     family = "machine"
     description = ("cut the power, put back the SD card backup named `label` (taken by an "
                    "earlier backup step) and boot; heal is nothing (the machine must recover)")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulators.phone import BadSignature
+from rig.effects import Effect
 from rig.faults.devices.phone_fault import PhoneFault
 from rig.faults.registry import register
 
@@ -16,6 +17,7 @@ MODES = tuple(m.value for m in BadSignature if m is not BadSignature.NONE)
 @dataclass
 class NfcBadSignature(PhoneFault):
     kind = "nfc.bad_signature"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "nfc"
     description = ("the phone's signature is by an unauthorised key (wrong-key) or has r "
                    "altered (corrupted); the machine must refuse it")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.devices.phone_fault import PhoneFault
 from rig.faults.registry import register
 
@@ -13,6 +14,7 @@ from rig.faults.registry import register
 @dataclass
 class NfcDecline(PhoneFault):
     kind = "nfc.decline"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "nfc"
     description = "the phone declines every purchase: nothing may be charged or brewed"
 

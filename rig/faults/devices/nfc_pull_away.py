@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulators.phone import PullAway
+from rig.effects import Effect
 from rig.faults.devices.phone_fault import PhoneFault
 from rig.faults.registry import register
 
@@ -16,6 +17,7 @@ WHEN = tuple(p.value for p in PullAway if p is not PullAway.NEVER)
 @dataclass
 class NfcPullAway(PhoneFault):
     kind = "nfc.pull_away"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "nfc"
     description = ("the phone leaves the field `when` (after-select | mid-sign | "
                    "before-response: it signed, the machine never got the signature)")

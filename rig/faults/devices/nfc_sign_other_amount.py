@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.devices.phone_fault import PhoneFault
 from rig.faults.registry import register
 
@@ -19,6 +20,7 @@ from rig.faults.registry import register
 @dataclass
 class NfcSignOtherAmount(PhoneFault):
     kind = "nfc.sign_other_amount"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "nfc"
     description = ("the phone signs and records a receipt for the requested cumulative amount "
                    "+ `delta` instead of the one asked for; the machine must refuse it")

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.devices.phone_fault import PhoneFault
 from rig.faults.registry import register
 
@@ -14,6 +15,7 @@ from rig.faults.registry import register
 @dataclass
 class NfcSlow(PhoneFault):
     kind = "nfc.slow"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "nfc"
     description = ("the phone takes `seconds` to answer SIGN RECEIPT (far beyond the reader's "
                    "retry budget without WTX); the payment must still complete")

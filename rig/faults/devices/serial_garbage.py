@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.context import FaultContext
 from rig.faults.devices.board_fault import SerialFault
 from rig.faults.registry import register
@@ -17,6 +18,8 @@ DIRECTIONS = ("tx", "rx", "both")
 @dataclass
 class SerialGarbage(SerialFault):
     kind = "serial.garbage"
+    effects = frozenset({Effect.DEVICE_ONLY})
+    notes = frozenset({"drawn"})
     family = "serial"
     description = ("damage the next 1..`max_lines` lines (drawn from the run's seed) in each "
                    "`direction` (tx: board to Pi, rx: Pi to board, both), optionally only "

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.devices.board_fault import SerialFault
 from rig.faults.registry import register
 
@@ -14,6 +15,7 @@ from rig.faults.registry import register
 @dataclass
 class SerialLostReply(SerialFault):
     kind = "serial.lost_reply"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "serial"
     description = ("the next `count` replies with verb `verb` (ACK, DONE, RESULT, ...; none: "
                    "any) are lost; `executed` false drops the command before the board acts")

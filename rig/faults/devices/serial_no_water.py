@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.devices.board_fault import SerialFault
 from rig.faults.registry import register
 
@@ -14,6 +15,7 @@ from rig.faults.registry import register
 @dataclass
 class SerialNoWater(SerialFault):
     kind = "serial.no_water"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "serial"
     description = ("the next `count` accepted brews fail with NO_WATER after payment: "
                    "nothing is dispensed, the machine owes a credit")

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.devices.board_fault import SerialFault
 from rig.faults.registry import register
 
@@ -15,6 +16,7 @@ from rig.faults.registry import register
 @dataclass
 class SerialTimeout(SerialFault):
     kind = "serial.timeout"
+    effects = frozenset({Effect.DEVICE_ONLY})
     family = "serial"
     description = ("the brew board neither receives nor sends for `seconds` (none: until "
                    "healed); a brew already running still finishes, its report is lost")

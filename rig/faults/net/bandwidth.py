@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.net.toxic_fault import ToxicFault
 from rig.faults.registry import register
 
@@ -13,6 +14,7 @@ from rig.faults.registry import register
 @dataclass
 class NetBandwidth(ToxicFault):
     kind = "net.bandwidth"
+    effects = frozenset({Effect.SLOWS_UPLINK})
     description = ("limit `stream` (downstream = the node's answers) to `bytes_per_second`; "
                    "big responses such as log queries trickle in")
     toxic = "bandwidth"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.net.toxic_fault import ToxicFault
 from rig.faults.registry import register
 
@@ -13,6 +14,7 @@ from rig.faults.registry import register
 @dataclass
 class NetBlackhole(ToxicFault):
     kind = "net.blackhole"
+    effects = frozenset({Effect.CUTS_UPLINK})
     description = ("the link to the chain goes dead: every connection falls silent, new ones "
                    "too (the firmware only sees timeouts); optionally hang up after "
                    "`timeout_seconds`")

@@ -13,6 +13,7 @@ import random
 import threading
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -27,6 +28,8 @@ _STRETCH = (0.5, 1.5)
 @dataclass
 class NetFlapping(Fault):
     kind = "net.flapping"
+    effects = frozenset({Effect.CUTS_UPLINK})
+    notes = frozenset({"down", "up", "stopped"})  # counted down from fire to heal
     family = "net"
     description = ("the link goes down (for ~`duty` of `period_seconds`) and up again, "
                    "repeatedly until healed; phase lengths drawn from the run's seed; down "

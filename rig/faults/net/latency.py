@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.net.toxic_fault import ToxicFault
 from rig.faults.registry import register
 
@@ -13,6 +14,7 @@ from rig.faults.registry import register
 @dataclass
 class NetLatency(ToxicFault):
     kind = "net.latency"
+    effects = frozenset({Effect.SLOWS_UPLINK})
     description = ("delay every message on `stream` (downstream = the node's answers) by "
                    "`ms` ± `jitter_ms` (uniform, seeded)")
     toxic = "latency"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.net.toxic_fault import ToxicFault
 from rig.faults.registry import register
 
@@ -12,6 +13,7 @@ from rig.faults.registry import register
 @dataclass
 class NetReset(ToxicFault):
     kind = "net.reset"
+    effects = frozenset({Effect.CUTS_UPLINK})
     description = ("reset (RST) every open connection to the chain and each new one, for "
                    "`duration` seconds or until healed")
     toxic = "reset"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rig.effects import Effect
 from rig.faults.net.toxic_fault import ToxicFault
 from rig.faults.registry import register
 
@@ -13,6 +14,7 @@ from rig.faults.registry import register
 @dataclass
 class NetResponseLost(ToxicFault):
     kind = "net.response_lost"
+    effects = frozenset({Effect.CUTS_UPLINK})
     description = ("forward `method` requests (\"*\" = any) to the node, then drop its "
                    "response and hang up on the firmware, `count` times; later ones pass")
     toxic = "response_lost"

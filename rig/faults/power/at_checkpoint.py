@@ -13,6 +13,7 @@ import contextlib
 import threading
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -26,6 +27,9 @@ JOIN_SECONDS = 10.0   # a watcher that was told to stop is done within one cut o
 @dataclass
 class PowerCutAtCheckpoint(Fault):
     kind = "power.cut_at_checkpoint"
+    effects = frozenset({Effect.CUTS_POWER})
+    begins_on = frozenset({"cut"})
+    notes = frozenset({"miss"})
     family = "power"
     description = ("hold the firmware when it reaches `checkpoint` (the `occurrence`-th time "
                    "from now) and cut the power right there; after `wait_seconds` without it "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -13,6 +14,8 @@ from rig.faults.registry import register
 @dataclass
 class PowerCutAtWrite(Fault):
     kind = "power.cut_at_write"
+    # Counted off from arming: the cut at the k-th write is not on the timeline.
+    effects = frozenset({Effect.CUTS_POWER})
     family = "power"
     description = ("cut the power during the k-th durable write (SQLite sync) from now: "
                    "none of that write's pending data reaches the card")
@@ -36,6 +39,7 @@ class PowerCutAtWrite(Fault):
 @dataclass
 class TornWrite(PowerCutAtWrite):
     kind = "power.torn_write"
+    effects = frozenset({Effect.CUTS_POWER})
     description = ("cut the power during the k-th durable write from now, after half of its "
                    "last pending write reached the card (a torn sector)")
     torn = True

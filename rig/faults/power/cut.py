@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -14,6 +15,7 @@ from rig.faults.registry import register
 @dataclass
 class PowerCut(Fault):
     kind = "power.cut"
+    effects = frozenset({Effect.CUTS_POWER})
     family = "power"
     description = "cut the Pi's power (SIGKILL; unsynced writes lost), optionally after a delay"
     after_seconds: float = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -14,6 +15,8 @@ from rig.faults.registry import register
 @dataclass
 class FlapAtBoot(Fault):
     kind = "power.flap_at_boot"
+    # Flickers during fire and stays on; counted off until heal (the timeline has no end).
+    effects = frozenset({Effect.CUTS_POWER})
     family = "power"
     description = ("power on and cut again `cycles` times, each after a random on-time up to "
                    "`max_on_seconds` (mid-boot), then leave the power on")

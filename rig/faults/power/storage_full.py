@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rig.effects import Effect
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 from rig.faults.registry import register
@@ -13,6 +14,7 @@ from rig.faults.registry import register
 @dataclass
 class StorageFull(Fault):
     kind = "power.storage_full"
+    effects = frozenset({Effect.FILLS_STORAGE})
     family = "power"
     description = "the SD card is full: writes that would grow the store fail (SQLITE_FULL)"
     free_bytes: int = 0

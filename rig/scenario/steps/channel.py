@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from rig.effects import NONE, Effect
 from rig.platform.channels import ChannelState, channel_state
 from rig.scenario.context import RunContext, StepFailed
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
 
 
-@step("top_up", amount=(int, 10_000_000))
+@step("top_up", begins=NONE, ends=NONE, amount=(int, 10_000_000))
 def top_up(ctx: RunContext, s: Step, amount: int) -> None:
     p, a = ctx.machine.platform, ctx.machine.platform.actors
     p.tx(a.customer, p.token.functions.approve(p.payments.address, amount))
     p.tx(a.customer, p.payments.functions.topUp(ctx.machine.rental.channel_id, amount))
 
 
-@step("close", via=(str, "channel"))
+@step("close", begins=frozenset({Effect.REQUESTS_CLOSE}), ends=NONE, via=(str, "channel"))
 def close(ctx: RunContext, s: Step, via: str) -> None:
     """The customer starts the close: ``via: channel`` (requestClose) or ``rental``
     (terminate the rental, which also requests the close)."""
@@ -28,7 +29,7 @@ def close(ctx: RunContext, s: Step, via: str) -> None:
         raise StepFailed(s, f"via must be 'channel' or 'rental', not {via!r}")
 
 
-@step("settle", warp=(bool, True))
+@step("settle", begins=frozenset({Effect.SETTLES_CHANNEL}), ends=NONE, warp=(bool, True))
 def settle(ctx: RunContext, s: Step, warp: bool) -> None:
     """After the challenge deadline the customer settles (``warp`` moves time past it)."""
     m = ctx.machine
@@ -43,7 +44,7 @@ def settle(ctx: RunContext, s: Step, warp: bool) -> None:
                   m.platform.payments.functions.settle(m.rental.channel_id))
 
 
-@step("redeem")
+@step("redeem", begins=NONE, ends=NONE)
 def redeem(ctx: RunContext, s: Step) -> None:
     """Ask the machine to redeem now (the operator's button)."""
     ctx.machine.control.request("redeem")

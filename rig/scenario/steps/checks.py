@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rig.effects import NONE
 from rig.scenario.context import RunContext, StepFailed
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
@@ -9,7 +10,8 @@ from rig.scenario.steps.registry import step
 _INT = (int, type(None))
 
 
-@step("assert", credits=(_INT, None), dispensed=(_INT, None), latest_sequence=(_INT, None),
+@step("assert", begins=NONE, ends=NONE,
+      credits=(_INT, None), dispensed=(_INT, None), latest_sequence=(_INT, None),
       online=((bool, type(None)), None), open_tickets=(_INT, None), signed=(_INT, None))
 def check(ctx: RunContext, s: Step, credits: int | None, dispensed: int | None,
           latest_sequence: int | None, online: bool | None, open_tickets: int | None,

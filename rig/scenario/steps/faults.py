@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rig.effects import NONE
 from rig.faults import make_fault
 from rig.scenario.context import RunContext
 from rig.scenario.model import Step
@@ -17,7 +18,7 @@ def validate_fault(args: dict) -> None:
     make_fault(kind, params)
 
 
-@step("fault", validator=validate_fault, **{ANY_KEYS: (object, None)})
+@step("fault", begins=NONE, ends=NONE, validator=validate_fault, **{ANY_KEYS: (object, None)})
 def fault(ctx: RunContext, s: Step, **args: object) -> None:
     """``fault: {kind: net.blackhole, ...parameters}``; ``name`` labels it for ``heal``."""
     params = dict(args)
@@ -26,7 +27,8 @@ def fault(ctx: RunContext, s: Step, **args: object) -> None:
     ctx.fire(s, str(kind), params, name if isinstance(name, str) else None)
 
 
-@step("heal", kind=((str, type(None)), None), name=((str, type(None)), None))
+@step("heal", begins=NONE, ends=NONE,
+      kind=((str, type(None)), None), name=((str, type(None)), None))
 def heal(ctx: RunContext, s: Step, kind: str | None, name: str | None) -> None:
     """Heal the named fault, every active fault of ``kind``, or (no arguments) all of them."""
     ctx.heal(s, kind=kind, name=name)

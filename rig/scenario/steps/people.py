@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rig.effects import NONE
 from rig.scenario.context import RunContext, StepFailed
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
@@ -9,7 +10,8 @@ from rig.scenario.steps.registry import step
 VERDICTS = ("served", "refused", "lost", "credited", "pending", "interrupted", "any")
 
 
-@step("tap", phone=(int, 1), product=((int, type(None)), None), expect=(str, "served"))
+@step("tap", begins=NONE, ends=NONE,
+      phone=(int, 1), product=((int, type(None)), None), expect=(str, "served"))
 def tap(ctx: RunContext, s: Step, phone: int, product: int | None, expect: str) -> None:
     if expect not in VERDICTS:
         raise StepFailed(s, f"expect must be one of {VERDICTS}")
@@ -21,7 +23,7 @@ def tap(ctx: RunContext, s: Step, phone: int, product: int | None, expect: str) 
                             f"{out.verdict!r}: {out.reason}")
 
 
-@step("coffees", count=(int, 1), phones=((list, type(None)), None),
+@step("coffees", begins=NONE, ends=NONE, count=(int, 1), phones=((list, type(None)), None),
       products=((list, type(None)), None), expect=(str, "served"))
 def coffees(ctx: RunContext, s: Step, count: int, phones: list | None, products: list | None,
             expect: str) -> None:

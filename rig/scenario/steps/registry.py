@@ -1,13 +1,17 @@
 """The step registry: ``@step("tap", phone=(int, 1), product=(int, None))``.
 
 Each argument is declared with its type and default (``REQUIRED`` for none), so a scenario
-file is validated before anything runs and the error names the argument.
+file is validated before anything runs and the error names the argument. Each step also
+declares the effects (rig/effects.py) it begins and ends, ``NONE`` for none: the oracle reads
+them to know when the machine was powered and could reach the chain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from rig.effects import Effect
 
 if TYPE_CHECKING:
     from rig.scenario.context import RunContext
@@ -18,19 +22,31 @@ ANY_KEYS = "*"   # a step that takes free-form arguments (e.g. a fault's own par
 
 _STEPS: dict[str, tuple[dict[str, tuple[Any, Any]], Callable[..., None]]] = {}
 _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {}
+_EFFECTS: dict[str, tuple[frozenset[Effect], frozenset[Effect]]] = {}
 
 
 def step(step_kind: str, /, validator: Callable[[dict[str, Any]], None] | None = None,
+         begins: frozenset[Effect] | None = None, ends: frozenset[Effect] | None = None,
          **schema: tuple[Any, Any]) -> Callable[[Callable[..., None]], Callable]:
-    """Register a step kind; ``validator`` checks free-form arguments at load time."""
+    """Register a step kind; ``validator`` checks free-form arguments at load time;
+    ``begins`` / ``ends`` declare the effects the step starts and ends (both ``NONE`` for a
+    step that changes neither power, uplink, chain time nor the channel's state)."""
 
     def deco(fn: Callable[..., None]) -> Callable[..., None]:
         _STEPS[step_kind] = (schema, fn)
         if validator is not None:
             _VALIDATORS[step_kind] = validator
+        if begins is not None or ends is not None:
+            _EFFECTS[step_kind] = (frozenset(begins or ()), frozenset(ends or ()))
         return fn
 
     return deco
+
+
+def step_effects(kind: str) -> tuple[frozenset[Effect], frozenset[Effect]] | None:
+    """(begins, ends) as the step kind declared them; None for a kind that declared nothing
+    (or is not a step)."""
+    return _EFFECTS.get(kind)
 
 
 def step_kinds() -> list[str]:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import threading
 
+from rig.effects import NONE
 from rig.scenario.context import RunContext
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
 
 
-@step("serial")
+@step("serial", begins=NONE, ends=NONE)
 def serial(ctx: RunContext, s: Step) -> None:
     for child in s.children:
         ctx.run(child)
 
 
-@step("parallel")
+@step("parallel", begins=NONE, ends=NONE)
 def parallel(ctx: RunContext, s: Step) -> None:
     """Run the children at the same time; the first error is raised after all finish."""
     errors: list[BaseException] = []
@@ -35,7 +36,7 @@ def parallel(ctx: RunContext, s: Step) -> None:
         raise errors[0]
 
 
-@step("repeat", times=(int, 1))
+@step("repeat", begins=NONE, ends=NONE, times=(int, 1))
 def repeat(ctx: RunContext, s: Step, times: int) -> None:
     for _ in range(times):
         for child in s.children:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time as _time
 
+from rig.effects import NONE, Effect
 from rig.scenario.context import RunContext
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
 
 
-@step("wait", seconds=(float, 0.0), synced=(bool, False), idle=(bool, False))
+@step("wait", begins=NONE, ends=NONE,
+      seconds=(float, 0.0), synced=(bool, False), idle=(bool, False))
 def wait(ctx: RunContext, s: Step, seconds: float, synced: bool, idle: bool) -> None:
     """Sleep, and/or wait for the next completed sync, and/or for no open transaction."""
     if seconds:
@@ -20,7 +22,8 @@ def wait(ctx: RunContext, s: Step, seconds: float, synced: bool, idle: bool) -> 
         ctx.machine.wait_until(lambda st: not st["open_tx"], what="no open transaction")
 
 
-@step("warp", seconds=(int, 0), hours=(float, 0.0), days=(float, 0.0))
+@step("warp", begins=frozenset({Effect.MOVES_CHAIN_TIME}), ends=NONE,
+      seconds=(int, 0), hours=(float, 0.0), days=(float, 0.0))
 def warp(ctx: RunContext, s: Step, seconds: int, hours: float, days: float) -> None:
     """Chain time and the firmware's clock move forward together."""
     total = int(seconds + hours * 3600 + days * 86400)
@@ -28,6 +31,6 @@ def warp(ctx: RunContext, s: Step, seconds: int, hours: float, days: float) -> N
         ctx.machine.advance(total)
 
 
-@step("mine", blocks=(int, 1))
+@step("mine", begins=NONE, ends=NONE, blocks=(int, 1))
 def mine(ctx: RunContext, s: Step, blocks: int) -> None:
     ctx.machine.mine(blocks)
