@@ -8,12 +8,13 @@ redeem what it holds from it inside that window (docs/oracle.md, "Revoked signer
 
 from __future__ import annotations
 
+from rig.effects import NONE
 from rig.scenario.context import RunContext
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
 
 
-@step("revoke_signer", phone=(int, 1))
+@step("revoke_signer", begins=NONE, ends=NONE, phone=(int, 1))
 def revoke_signer(ctx: RunContext, s: Step, phone: int) -> None:
     """The customer's revocation transaction for phone ``phone`` (mined when the step ends)."""
     m = ctx.machine
