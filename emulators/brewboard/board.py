@@ -32,7 +32,7 @@ from emulators.brewboard.nvlog import NvEntry, NvLog
 from emulators.brewboard.products import DEFAULT_PRODUCTS, Product
 from emulators.brewboard.pty_link import PtyLink
 from emulators.brewboard.replies import FailReason, NakReason
-from emulators.realtime import answer_promptly
+from emulators.realtime import answer_promptly, serve_in_time
 
 _MAX_SLEEP = 0.25
 _VERSION = re.compile(r"[0-9A-Za-z._-]{1,16}")
@@ -190,6 +190,7 @@ class EmulatedBrewBoard:
             os.write(self._wake_w, b"x")
 
     def _run(self) -> None:
+        serve_in_time()
         try:
             while True:
                 with self._lock:

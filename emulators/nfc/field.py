@@ -27,7 +27,7 @@ from emulators.nfc.errors import (
 )
 from emulators.nfc.isodep import IsoDepTiming, Reply
 from emulators.nfc.presentation import Presentation, TapEnd
-from emulators.realtime import answer_promptly
+from emulators.realtime import answer_promptly, serve_in_time
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,7 @@ class Field:
 
     def _run(self) -> None:
         assert self._sock is not None and self._wake_r is not None
+        serve_in_time()
         while not self._stopping:
             with self._lock:
                 due = self._scheduled[0].send_at if self._scheduled else None

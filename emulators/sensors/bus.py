@@ -21,7 +21,7 @@ from collections import deque
 from pathlib import Path
 from types import TracebackType
 
-from emulators.realtime import answer_promptly
+from emulators.realtime import answer_promptly, serve_in_time
 from emulators.sensors import wire
 from emulators.sensors.device import I2CDevice
 from emulators.sensors.errors import BusServerError, FrameError, TransferError
@@ -183,6 +183,7 @@ class BusServer:
         thread.start()
 
     def _serve(self, conn: socket.socket) -> None:
+        serve_in_time()
         try:
             while not self._closing.is_set():
                 try:
