@@ -50,9 +50,10 @@ from dataclasses import asdict, dataclass
 from rig.history import Mark, TimelineEntry
 from rig.oracle.acknowledged import Ack
 from rig.oracle.deadline import warped_seconds
+from rig.oracle.effects import RUNNER_FINAL
 from rig.oracle.errors import HistoryError
 from rig.oracle.facts import Facts, arg
-from rig.oracle.online import CLOSE_STEPS, FINAL_STEPS, Connectivity, step_name
+from rig.oracle.online import Connectivity, is_close_step, step_name
 from rig.oracle.registry import Finding, Result, invariant
 
 SLACK_S = 1.0
@@ -154,7 +155,7 @@ class _Judge:
         self.synced = sorted(m.at for m in h.marks if m.name == "synced")
         self.open = _open_redeems(h.marks)
         entries = sorted(h.timeline, key=lambda e: e.at)
-        ends = [e.at for e in entries if step_name(e) in CLOSE_STEPS | FINAL_STEPS]
+        ends = [e.at for e in entries if is_close_step(e) or step_name(e) == RUNNER_FINAL]
         last = max([e.at for e in entries] + [m.at for m in h.marks], default=0.0)
         self.end = min(ends, default=last)
 

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING
 
 from rig.effects import Effect
 from rig.history import TimelineEntry
-from rig.oracle.effects import RUNNER_FINAL, change_of, step_name
+from rig.oracle.effects import change_of, step_name
 
 if TYPE_CHECKING:
     from rig.oracle.deadline import DeadlinePassed
 
-__all__ = ["CLOSE_STEPS", "FINAL_STEPS", "OFFLINE", "CloseWindow", "Connectivity",
+__all__ = ["OFFLINE", "CloseWindow", "Connectivity",
            "close_step", "close_window", "is_close_step", "step_name"]
 
 OFFLINE = frozenset({Effect.CUTS_UPLINK, Effect.SLOWS_UPLINK, Effect.HOLDS_MINING,
@@ -43,12 +43,6 @@ OFFLINE = frozenset({Effect.CUTS_UPLINK, Effect.SLOWS_UPLINK, Effect.HOLDS_MININ
 """Effects that keep a powered machine from getting a redeem mined: the uplink is down or
 slow (a slow link counts too: the strict side for INV-2/3/7 is "offline"), the chain holds or
 refuses its transactions, the node is down, or the firmware cannot persist a transaction."""
-
-
-CLOSE_STEPS = frozenset({"close"})
-FINAL_STEPS = frozenset({RUNNER_FINAL})
-"""Step names, for code that still matches them; the oracle's own rules read the
-declarations (``is_close_step``, ``change_of``)."""
 
 
 def is_close_step(entry: TimelineEntry) -> bool:
