@@ -27,11 +27,34 @@ class RpcError(ChainError):
         self.method, self.code, self.rpc_message, self.data = method, code, message, data
 
 
-class AnvilOnlyError(ChainError):
-    """An anvil-only RPC was called on a node that is not anvil."""
+class MissingCapability(ChainError):
+    """The node does not serve a dev method the call needs (probed when the Chain attached).
 
-    def __init__(self, method: str, client: str):
+    Tests and scenarios that need it skip with ``capability`` named; a rig run never retries
+    it: the same node will lack it the next time too.
+    """
+
+    def __init__(self, capability: str, client: str, url: str = ""):
+        where = f" at {url}" if url else ""
         super().__init__(
-            f"{method} is an anvil-only RPC method, but the node is {client!r}; "
-            f"run against the rig's own anvil or mark the test @pytest.mark.anvil_only")
+            f"the node {client!r}{where} does not serve {capability}; run against the rig's "
+            f"own anvil (leave out --chain-url) or a node that has it, or mark the test "
+            f"@pytest.mark.needs({capability!r})")
+        self.capability, self.client, self.url = capability, client, url
+
+
+class AnvilOnlyError(MissingCapability):
+    """An Anvil-only RPC (no standard ``evm_*`` or Hardhat equivalent) on a node without it."""
+
+    def __init__(self, method: str, client: str, url: str = ""):
+        ChainError.__init__(
+            self, f"{method} is an anvil-only RPC method, but the node is {client!r}; "
+                  f"run against the rig's own anvil or mark the test "
+                  f"@pytest.mark.needs({method!r})")
+        self.capability, self.client, self.url = method, client, url
         self.method = method
+
+
+class NodeUnsuitable(ChainError):
+    """The node cannot run the platform's contracts (hardfork, funded accounts): nothing was
+    deployed. The message says what is missing and how to start the node."""

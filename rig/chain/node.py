@@ -1,14 +1,18 @@
 """A JSON-RPC chain the rig talks to: the rig's own anvil or any node it attaches to.
 
-Standard methods work everywhere. Anvil-only methods (snapshots, time travel, reorgs,
-mempool surgery) go through ``anvil_rpc``, which raises ``AnvilOnlyError`` naming the
-method on any other node.
+Standard methods work everywhere. Dev methods (snapshots, time, mining, reorgs, mempool
+surgery) go by capability: when the Chain attaches it probes once which ones the node serves
+(``rig.chain.capabilities``) and uses the standard ``evm_*`` method wherever there is one. A
+call the node cannot serve raises ``MissingCapability`` naming the capability and the node,
+``AnvilOnlyError`` (a kind of it) when only Anvil has such a method.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,14 +22,23 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import Web3
+from web3.exceptions import TimeExhausted
 from web3.types import TxReceipt
 
+from rig.chain import capabilities as caps
 from rig.chain.anvil import MNEMONIC
-from rig.chain.errors import AnvilOnlyError, ChainUnreachable, RpcError
+from rig.chain.errors import AnvilOnlyError, ChainUnreachable, MissingCapability, RpcError
 
-RECEIPT_POLL_SECONDS = 0.002  # web3's default 0.1 s costs ~100 ms per automined tx
+# Receipts: the first polls come fast (an automining node has it at once; web3's fixed 0.1 s
+# costs ~100 ms per transaction), then back off toward the node's block time.
+RECEIPT_POLL_FIRST = 0.002
+RECEIPT_POLL_GROWTH = 1.5
+RECEIPT_POLL_MAX = 0.25
 
 Account.enable_unaudited_hdwallet_features()
+
+_probed: dict[tuple[str, str], frozenset[str]] = {}
+_probe_lock = threading.Lock()
 
 
 def dev_account(index: int, mnemonic: str = MNEMONIC) -> LocalAccount:
@@ -36,18 +49,22 @@ def dev_account(index: int, mnemonic: str = MNEMONIC) -> LocalAccount:
 @dataclass(frozen=True)
 class NodeSettings:
     gas_limit: int
-    automine: bool
+    automine: bool | None        # None: the node cannot say (no getAutomine)
     chain_id: int
 
 
 @dataclass
 class Chain:
-    """Handle on one JSON-RPC endpoint."""
+    """Handle on one JSON-RPC endpoint, with the dev methods it serves (``capabilities``)."""
 
     url: str
     timeout: float = 10.0
     w3: Web3 = field(init=False)
     client_version: str = field(init=False)
+    served: frozenset[str] = field(init=False)
+    """The dev RPC methods the node answers (probed once per node and client version)."""
+    capabilities: frozenset[str] = field(init=False)
+    """What the rig can ask of it: names of ``rig.chain.capabilities.CAPABILITIES``."""
     _ids: Iterator[int] = field(init=False, default_factory=lambda: itertools.count(1))
     _session: requests.Session = field(init=False, default_factory=requests.Session)
 
@@ -55,6 +72,12 @@ class Chain:
         self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": self.timeout},
                                          session=self._session))
         self.client_version = str(self.rpc("web3_clientVersion"))
+        key = (self.url.rstrip("/"), self.client_version)
+        with _probe_lock:
+            if key not in _probed:
+                _probed[key] = caps.probe(self.rpc)
+            self.served = _probed[key]
+        self.capabilities = caps.capabilities_of(self.served)
 
     # --- plumbing -------------------------------------------------------------------------
     def rpc(self, method: str, *params: Any) -> Any:
@@ -77,9 +100,31 @@ class Chain:
     def is_anvil(self) -> bool:
         return self.client_version.lower().startswith("anvil")
 
+    def has(self, *capabilities: str) -> bool:
+        return all(c in self.capabilities for c in capabilities)
+
+    def missing(self, capabilities: frozenset[str] | set[str]) -> list[str]:
+        """Those of ``capabilities`` the node lacks, sorted."""
+        return sorted(c for c in capabilities if c not in self.capabilities)
+
+    def require(self, capability: str) -> None:
+        if capability in self.capabilities:
+            return
+        known = caps.CAPABILITIES.get(capability)
+        if known is not None and known.anvil_only:
+            raise AnvilOnlyError(known.methods[0], self.client_version, self.url)
+        raise MissingCapability(capability, self.client_version, self.url)
+
+    def dev_rpc(self, capability: str, *params: Any) -> Any:
+        """Call the first method the node serves for ``capability``."""
+        self.require(capability)
+        method = next(m for m in caps.CAPABILITIES[capability].methods if m in self.served)
+        return self.rpc(method.split("#", 1)[0], *params)
+
     def anvil_rpc(self, method: str, *params: Any) -> Any:
-        if not self.is_anvil:
-            raise AnvilOnlyError(method, self.client_version)
+        """An Anvil-only method, for what the chain layer does not wrap."""
+        if not self.is_anvil and method not in self.served:
+            raise AnvilOnlyError(method, self.client_version, self.url)
         return self.rpc(method, *params)
 
     # --- standard -------------------------------------------------------------------------
@@ -99,22 +144,45 @@ class Chain:
         return int(self.rpc("eth_getBalance", address, "latest"), 16)
 
     def send_raw(self, raw: bytes) -> HexBytes:
-        return HexBytes(self.rpc("eth_sendRawTransaction", HexBytes(raw).to_0x_hex()))
+        """The transaction's hash. A node that mines at once and reports a failed
+        transaction as an error (Hardhat's default) still mined it: its hash is returned,
+        and the receipt tells the failure, as on any other node."""
+        try:
+            return HexBytes(self.rpc("eth_sendRawTransaction", HexBytes(raw).to_0x_hex()))
+        except RpcError as e:
+            if isinstance(e.data, dict) and e.data.get("txHash"):
+                return HexBytes(e.data["txHash"])
+            raise
 
     def wait(self, tx_hash: bytes | str, timeout: float = 30.0) -> TxReceipt:
-        return self.w3.eth.wait_for_transaction_receipt(
-            HexBytes(tx_hash), timeout=timeout, poll_latency=RECEIPT_POLL_SECONDS)
+        """The receipt, polled at 2 ms first and backing off toward ``RECEIPT_POLL_MAX``:
+        an automining node answers on the first poll, an interval-mined one is not asked
+        hundreds of times a block."""
+        h = HexBytes(tx_hash)
+        deadline = time.monotonic() + timeout
+        pause = RECEIPT_POLL_FIRST
+        while True:
+            raw = self.rpc("eth_getTransactionReceipt", h.to_0x_hex())
+            if raw is not None and raw.get("blockNumber") is not None:
+                return self.w3.eth.get_transaction_receipt(h)
+            if time.monotonic() + pause > deadline:
+                raise TimeExhausted(f"transaction {h.to_0x_hex()} is not in a block after "
+                                    f"{timeout} s (node {self.client_version!r} at {self.url})")
+            time.sleep(pause)
+            pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX)
 
-    # --- anvil: snapshots -----------------------------------------------------------------
+    # --- snapshots ------------------------------------------------------------------------
     def snapshot(self) -> str:
-        return self.anvil_rpc("evm_snapshot")
+        self.require("snapshot")
+        return self.rpc("evm_snapshot")
 
     def revert(self, snapshot_id: str) -> str:
         """Revert to ``snapshot_id`` and return a fresh snapshot of the same state.
 
         Reverting consumes the snapshot (and every newer one), so callers keep the new id.
         """
-        if not self.anvil_rpc("evm_revert", snapshot_id):
+        self.require("snapshot")
+        if not self.rpc("evm_revert", snapshot_id):
             raise RpcError("evm_revert", 0, f"unknown or consumed snapshot {snapshot_id}")
         return self.snapshot()
 
@@ -125,22 +193,26 @@ class Chain:
         try:
             yield
         finally:
-            self.anvil_rpc("evm_revert", snap)
+            self.rpc("evm_revert", snap)
             self.restore_settings(settings)
 
     def node_settings(self) -> NodeSettings:
         """What a snapshot does not cover: one test's squeeze or held mining must not starve
         the next, so whoever reverts puts these back too (``restore_settings``)."""
         gas_limit = int(self.rpc("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
-        return NodeSettings(gas_limit, self.automine(), self.chain_id)
+        automine = self.automine() if self.has("automine_status") else None
+        return NodeSettings(gas_limit, automine, self.chain_id)
 
     def restore_settings(self, settings: NodeSettings) -> None:
         """Put back ``settings``, and the base fee the latest block implies (a revert keeps
-        anvil's override)."""
-        self.set_next_base_fee(self._natural_next_base_fee())
-        self.set_block_gas_limit(settings.gas_limit)
-        self.set_automine(settings.automine)
-        if self.chain_id != settings.chain_id:
+        anvil's override). What the node cannot set, no test can have changed."""
+        if self.has("base_fee"):
+            self.set_next_base_fee(self._natural_next_base_fee())
+        if self.has("gas_limit"):
+            self.set_block_gas_limit(settings.gas_limit)
+        if settings.automine is not None and self.has("automine"):
+            self.set_automine(settings.automine)
+        if self.has("set_chain_id") and self.chain_id != settings.chain_id:
             self.set_chain_id(settings.chain_id)
 
     def _natural_next_base_fee(self) -> int:
@@ -150,78 +222,141 @@ class Chain:
         target = max(limit // 2, 1)
         return max(base + base * (used - target) // target // 8, 1)
 
-    # --- anvil: time and mining -----------------------------------------------------------
+    # --- time and mining ------------------------------------------------------------------
     def increase_time(self, seconds: int) -> int:
-        return int(self.anvil_rpc("evm_increaseTime", int(seconds)))
+        return int(self.dev_rpc("time", int(seconds)))
 
     def set_next_block_timestamp(self, ts: int) -> None:
-        self.anvil_rpc("evm_setNextBlockTimestamp", int(ts))
+        self.dev_rpc("next_timestamp", int(ts))
 
     def set_time(self, ts: int) -> None:
-        self.anvil_rpc("anvil_setTime", int(ts))
+        self.dev_rpc("set_time", int(ts))
 
     def mine(self, blocks: int = 1, interval: int | None = None) -> None:
-        # anvil_mine, not evm_mine: anvil reads evm_mine's argument as a timestamp.
+        """Mine ``blocks`` blocks now (``interval`` seconds apart): ``anvil_mine`` or
+        ``hardhat_mine`` in one call, else one ``evm_mine`` per block."""
+        self.require("mine")
         params: list[Any] = [hex(blocks)] + ([hex(interval)] if interval is not None else [])
-        self.anvil_rpc("anvil_mine", *params)
+        for method in ("anvil_mine", "hardhat_mine"):
+            if method in self.served:
+                self.rpc(method, *params)
+                return
+        # evm_mine without an argument: anvil reads evm_mine's argument as a timestamp.
+        for _ in range(blocks):
+            if interval is not None:
+                self.set_next_block_timestamp(self.timestamp() + interval)
+            self.rpc("evm_mine")
+
+    def wait_blocks(self, blocks: int = 1, timeout: float = 120.0) -> None:
+        """Wait for ``blocks`` new blocks the node mines by itself (interval mining)."""
+        target = self.block_number + blocks
+        deadline = time.monotonic() + timeout
+        pause = RECEIPT_POLL_FIRST
+        while self.block_number < target:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the node {self.client_version!r} at {self.url} mined no "
+                                    f"block {target} within {timeout} s and cannot mine on "
+                                    "demand")
+            time.sleep(pause)
+            pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX)
 
     def set_automine(self, on: bool) -> None:
-        self.anvil_rpc("evm_setAutomine", on)
+        self.dev_rpc("automine", on)
 
     def automine(self) -> bool:
-        return bool(self.anvil_rpc("anvil_getAutomine"))
+        return bool(self.dev_rpc("automine_status"))
 
     def set_interval_mining(self, seconds: int) -> None:
         """Mine every ``seconds``; 0 stops interval mining."""
-        self.anvil_rpc("anvil_setIntervalMining", int(seconds))
+        self.dev_rpc("interval_mining", int(seconds))
 
-    # --- anvil: reorgs and the mempool ----------------------------------------------------
+    # --- reorgs and the mempool -----------------------------------------------------------
     def reorg(self, depth: int, txs: list[tuple[bytes | str, int]] = ()) -> None:  # type: ignore[assignment]
         """Replace the last ``depth`` blocks; ``txs`` are (raw tx or hash, block offset)."""
         pairs = [[HexBytes(t).to_0x_hex(), off] for t, off in txs]
-        self.anvil_rpc("anvil_reorg", depth, pairs)
+        self.dev_rpc("reorg", depth, pairs)
 
     def rollback(self, depth: int = 1) -> None:
-        self.anvil_rpc("anvil_rollback", depth)
+        self.dev_rpc("rollback", depth)
 
     def drop_transaction(self, tx_hash: bytes | str) -> None:
-        self.anvil_rpc("anvil_dropTransaction", HexBytes(tx_hash).to_0x_hex())
+        self.dev_rpc("drop_tx", HexBytes(tx_hash).to_0x_hex())
 
     def drop_all_transactions(self) -> None:
         self.anvil_rpc("anvil_dropAllTransactions")
 
     def txpool_content(self) -> dict:
-        return self.anvil_rpc("txpool_content")
+        return self.dev_rpc("txpool")
 
     def pending_hashes(self) -> set[str]:
+        """Hashes in the pending pool: ``txpool_content`` where served, else the node's
+        pending block."""
+        if not self.has("txpool"):
+            block = self.rpc("eth_getBlockByNumber", "pending", False) or {}
+            return {HexBytes(h).to_0x_hex() for h in block.get("transactions", [])}
         pool = self.txpool_content()
         return {tx["hash"] for by_nonce in pool.get("pending", {}).values()
                 for tx in by_nonce.values()}
 
-    # --- anvil: state and accounts --------------------------------------------------------
+    def trace_output(self, tx_hash: bytes | str) -> str | None:
+        """A mined transaction's return (revert) data, from the node's trace: the call
+        tracer where served, else the default tracer's ``returnValue``."""
+        h = HexBytes(tx_hash).to_0x_hex()
+        self.require("trace")
+        if self.has("call_tracer"):
+            return self.rpc("debug_traceTransaction", h, {"tracer": "callTracer"}).get("output")
+        value = self.rpc("debug_traceTransaction", h).get("returnValue")
+        if value is None:
+            return None
+        return value if value.startswith("0x") else "0x" + value
+
+    # --- state and accounts ---------------------------------------------------------------
     def dump_state(self) -> str:
-        return self.anvil_rpc("anvil_dumpState")
+        return self.dev_rpc("state_dump")
 
     def load_state(self, state: str) -> None:
         self.anvil_rpc("anvil_loadState", state)
 
     def set_balance(self, address: str, wei: int) -> None:
-        self.anvil_rpc("anvil_setBalance", address, hex(wei))
+        self.dev_rpc("set_balance", address, hex(wei))
+
+    def set_nonce(self, address: str, nonce: int) -> None:
+        self.dev_rpc("set_nonce", address, hex(nonce))
+
+    def set_code(self, address: str, code: str) -> None:
+        self.dev_rpc("set_code", address, code)
 
     def impersonate(self, address: str) -> None:
-        self.anvil_rpc("anvil_impersonateAccount", address)
+        self.dev_rpc("impersonate", address)
 
     def stop_impersonating(self, address: str) -> None:
-        self.anvil_rpc("anvil_stopImpersonatingAccount", address)
+        self.require("impersonate")
+        method = ("anvil_stopImpersonatingAccount" if "anvil_impersonateAccount" in self.served
+                  else "hardhat_stopImpersonatingAccount")
+        self.rpc(method, address)
 
     def set_chain_id(self, chain_id: int) -> None:
-        self.anvil_rpc("anvil_setChainId", chain_id)
+        self.dev_rpc("set_chain_id", chain_id)
 
     def set_block_gas_limit(self, gas: int) -> None:
-        self.anvil_rpc("anvil_setBlockGasLimit", hex(gas))
+        self.dev_rpc("gas_limit", hex(gas))
 
     def set_next_base_fee(self, wei: int) -> None:
-        self.anvil_rpc("anvil_setNextBlockBaseFeePerGas", hex(wei))
+        self.dev_rpc("base_fee", hex(wei))
+
+    def block_gas_limit(self) -> int:
+        """The gas limit new blocks get: the node's setting where it tells, else the latest
+        block's."""
+        if self.has("node_info"):
+            return int(self.node_info()["environment"]["gasLimit"], 16)
+        return int(self.rpc("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
+
+    def next_base_fee(self) -> int:
+        """The base fee the next block will charge: the node's where it tells, else the
+        pending block's."""
+        if self.has("node_info"):
+            return int(self.node_info()["environment"]["baseFee"], 16)
+        return int(self.rpc("eth_getBlockByNumber", "pending", False)["baseFeePerGas"], 16)
 
     def node_info(self) -> dict:
-        return self.anvil_rpc("anvil_nodeInfo")
+        return self.dev_rpc("node_info")

@@ -278,7 +278,12 @@ class MachineRig:
         self.control.clock_advance(seconds)
 
     def mine(self, blocks: int = 1) -> None:
-        self.chain.mine(blocks)
+        """``blocks`` more blocks: mined now, or on a node that mines only by itself
+        (no dev methods), waited for."""
+        if self.chain.has("mine"):
+            self.chain.mine(blocks)
+        else:
+            self.chain.wait_blocks(blocks)
 
     def status(self) -> dict:
         return self.control.status()
@@ -286,7 +291,9 @@ class MachineRig:
     def wait_until(self, predicate: Any, timeout: float = 30.0, what: str = "",
                    mine: bool = True) -> dict:
         """Poll the firmware's status until ``predicate(status)`` holds; with ``mine`` a
-        block is mined per poll, so transactions reach their confirmation depth."""
+        block is mined per poll, so transactions reach their confirmation depth (a node
+        that cannot mine on demand mines by itself)."""
+        mine = mine and self.chain.has("mine")
         deadline = time.monotonic() + timeout
         status: dict = {}
         while time.monotonic() < deadline:

@@ -12,7 +12,13 @@ import time
 import pytest
 
 from rig.chain.anvil import Anvil, AnvilOptions
-from rig.chain.errors import AnvilNotInstalled, AnvilOnlyError, AnvilStartError, RpcError
+from rig.chain.errors import (
+    AnvilNotInstalled,
+    AnvilOnlyError,
+    AnvilStartError,
+    MissingCapability,
+    RpcError,
+)
 from rig.chain.node import Chain, dev_account
 from rig.chain.tx import Sender
 
@@ -249,8 +255,13 @@ def test_anvil_only_methods_name_the_method_on_other_nodes():
         def do_POST(self):
             req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             result = {"web3_clientVersion": "Geth/v1.14.0", "eth_chainId": "0x1"}
-            body = json.dumps({"jsonrpc": "2.0", "id": req["id"],
-                               "result": result.get(req["method"])}).encode()
+            reply = {"jsonrpc": "2.0", "id": req["id"]}
+            if req["method"] in result:
+                reply["result"] = result[req["method"]]
+            else:
+                reply["error"] = {"code": -32601, "message": f"the method {req['method']} "
+                                                            "does not exist/is not available"}
+            body = json.dumps(reply).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -265,8 +276,11 @@ def test_anvil_only_methods_name_the_method_on_other_nodes():
         c = Chain(f"http://127.0.0.1:{srv.server_port}")
         assert not c.is_anvil
         assert c.chain_id == 1
-        with pytest.raises(AnvilOnlyError, match="evm_snapshot"):
+        assert c.capabilities == frozenset()
+        with pytest.raises(MissingCapability, match=r"Geth/v1\.14\.0.*snapshot") as snap:
             c.snapshot()
+        assert snap.value.capability == "snapshot"
+        assert not isinstance(snap.value, AnvilOnlyError)   # the standard evm_snapshot
         with pytest.raises(AnvilOnlyError, match="anvil_reorg"):
             c.reorg(1)
     finally:

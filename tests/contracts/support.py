@@ -106,9 +106,7 @@ class Outcome:
 def revert_of(sender: Sender, tx_hash: bytes | str) -> tuple[str, tuple]:
     """Why a mined transaction failed, from the node's call trace (replaying as a call at the
     previous block would see that block's timestamp, not the failing block's)."""
-    trace = sender.chain.rpc("debug_traceTransaction", HexBytes(tx_hash).to_0x_hex(),
-                             {"tracer": "callTracer"})
-    return sender.decode(trace.get("output"))
+    return sender.decode(sender.chain.trace_output(tx_hash))
 
 
 def outcome(sender: Sender, tx_hash: bytes | str) -> Outcome:

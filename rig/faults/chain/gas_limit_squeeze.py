@@ -18,6 +18,7 @@ MIN_GAS_LIMIT = 21_000
 class GasLimitSqueeze(Fault):
     kind = "chain.gas_limit_squeeze"
     effects = frozenset({Effect.REFUSES_TRANSACTIONS})
+    needs = frozenset({"gas_limit"})
     family = "chain"
     description = ("set the block gas limit to `gas_limit`: a transaction asking for more gas "
                    "is refused; heal restores the limit from before (30,000,000 by default)")
@@ -30,7 +31,7 @@ class GasLimitSqueeze(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         if getattr(self, "_before", None) is None:
-            self._before = int(ctx.chain.node_info()["environment"]["gasLimit"], 16)
+            self._before = ctx.chain.block_gas_limit()
         ctx.chain.set_block_gas_limit(self.gas_limit)
 
     def heal(self, ctx: FaultContext) -> None:

@@ -19,6 +19,7 @@ from rig.faults.registry import register
 class GasSpike(Fault):
     kind = "chain.gas_spike"
     effects = frozenset({Effect.REFUSES_TRANSACTIONS})
+    needs = frozenset({"base_fee"})
     notes = frozenset({"base-fee"})
     family = "chain"
     description = ("multiply the next block's base fee by `factor`: transactions whose max "
@@ -29,7 +30,7 @@ class GasSpike(Fault):
         self.require(self.factor > 1, f"factor must be > 1, got {self.factor}")
 
     def fire(self, ctx: FaultContext) -> None:
-        before = int(ctx.chain.node_info()["environment"]["baseFee"], 16)
+        before = ctx.chain.next_base_fee()
         if getattr(self, "_before", None) is None:
             self._before = before
         spiked = max(1, int(before * self.factor))
