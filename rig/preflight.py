@@ -44,19 +44,34 @@ def check_profile(name: str, where: str = "--profile") -> None:
 
 
 def check_chain(url: str, timeout: float = CHAIN_TIMEOUT) -> int:
-    """The node's chain id; ConfigError when ``url`` does not answer JSON-RPC eth_chainId."""
+    """The node's chain id; ConfigError when ``url`` does not answer JSON-RPC eth_chainId or
+    cannot run the platform (no Cancun, no funded dev accounts: rig.chain.compat)."""
     fix = ("start the node (e.g. `anvil --port 8545`) or leave out --chain-url and the rig "
            "starts its own anvil")
     body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
     try:
         resp = requests.post(url, json=body, timeout=timeout)
         doc = resp.json()
-        return int(doc["result"], 16)
+        chain_id = int(doc["result"], 16)
     except requests.RequestException as e:
         why = f"no answer ({type(e).__name__})"
     except (ValueError, KeyError, TypeError) as e:
         why = f"the answer is not a JSON-RPC eth_chainId result ({type(e).__name__})"
+    else:
+        _check_node(url)
+        return chain_id
     raise ConfigError(one_line(f"--chain-url {url}: {why}; {fix}"))
+
+
+def _check_node(url: str) -> None:
+    from rig.chain.compat import check_node
+    from rig.chain.errors import ChainError
+    from rig.chain.node import Chain
+
+    try:
+        check_node(Chain(url))
+    except ChainError as e:
+        raise ConfigError(one_line(f"--chain-url {url}: {e}")) from e
 
 
 def scenario_files(args: Sequence[str], base: Path | None = None) -> list[Path]:

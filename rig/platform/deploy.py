@@ -8,6 +8,7 @@ from enum import IntEnum
 from web3.contract import Contract
 
 from contracts import Artifact, load_artifacts
+from rig.chain.compat import check_node
 from rig.chain.node import Chain
 from rig.chain.tx import Sender, error_table
 from rig.platform.actors import Actors
@@ -59,6 +60,7 @@ def deploy_platform(chain: Chain, actors: Actors | None = None, *,
 
     ``token`` names the credit token's artifact; any other one (the adversarial suite's
     hostile tokens) is deployed without constructor arguments and must offer ``mint``."""
+    check_node(chain)   # Cancun and funded accounts, before anything is deployed
     actors = actors or Actors.standard()
     arts = artifacts or load_artifacts()
     sender = Sender(chain, error_table(a.abi for a in arts.values()))
