@@ -35,6 +35,10 @@ class Fault:
     that arms at ``fire``)."""
     ends_on: ClassVar[frozenset[str]] = frozenset({"heal"})
     """Timeline actions at which they end (empty for an instantaneous effect)."""
+    needs: ClassVar[frozenset[str]] = frozenset()
+    """Chain capabilities (rig/chain/capabilities.py) the kind needs from the node, plus
+    ``node_process`` for the node's own process: on a node without one, a scenario using
+    the kind skips with it named."""
     notes: ClassVar[frozenset[str]] = frozenset()
     """Other timeline actions the kind records, which change no effect (e.g. a ``miss``)."""
 

@@ -9,6 +9,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("rig", "CoffeePay rig")
     group.addoption("--chain-url", default=None,
                     help="attach to this JSON-RPC node instead of starting anvil")
+    group.addoption("--only-capability-skips", action="store_true", default=False,
+                    help="fail the run when a test skips for anything but a capability the "
+                         "attached node lacks; list the skips per capability")
     group.addoption("--rig-seed", type=int, default=None,
                     help="the run's seed (default: chosen and reported by the rig)")
     group.addoption("--profile", default=None,

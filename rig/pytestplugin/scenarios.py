@@ -120,6 +120,17 @@ class ScenarioItem(pytest.Item):
         if base and base > 0:
             self.add_marker(pytest.mark.timeout(base * (reruns + 2)))   # + the one retry
 
+    def setup(self) -> None:
+        """On an attached node that lacks a capability the scenario's steps or faults
+        declare, skip with it named: never run, fail and retry."""
+        from rig.pytestplugin.chain import attached_chain, missing_for, skip_reason
+        from rig.scenario.needs import scenario_needs
+
+        chain = attached_chain(self.config)
+        lacks = missing_for(chain, set(scenario_needs(self.scenario)))
+        if chain is not None and lacks:
+            pytest.skip(skip_reason(chain, lacks))
+
     def runtest(self) -> None:
         from rig.scenario.runner import RunOptions, run_scenario  # heavy: only when run
 
@@ -164,9 +175,10 @@ class ScenarioItem(pytest.Item):
 def attempt(sc: Scenario, opts: RunOptions, reruns: int,
             run: Callable[[Scenario, RunOptions], RunResult]) -> RunResult:
     """One scenario item: a rig error is retried once, a verdict never; a failing verdict is
-    then re-run ``reruns`` times to classify it (the outcome stays the first run's)."""
+    then re-run ``reruns`` times to classify it (the outcome stays the first run's). A node
+    that lacks a capability lacks it the next time too: that error is not retried."""
     result = run(sc, opts)
-    if result.outcome == "error":
+    if result.outcome == "error" and result.missing_capability is None:
         result = run(sc, opts)
         result.message = "(retried once) " + result.message
     if result.outcome in FAILING and reruns > 0:

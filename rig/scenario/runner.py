@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rig.chain.anvil import Anvil
+from rig.chain.errors import MissingCapability
 from rig.chain.node import Chain
 from rig.harness.assemble import build_machine
 from rig.harness.collect import collect_history
@@ -63,6 +64,7 @@ class RunResult:
     workdir: Path | None = None
     draws: list[str] = field(default_factory=list)    # the seed's draws, in order (draws.py)
     reproduction: Reproduction | None = None         # re-runs of a failure from its seed
+    missing_capability: str | None = None            # the error was the node lacking it
 
     def record(self) -> dict[str, Any]:
         """What `rig replay FILE` needs, plus the verdicts, as JSON."""
@@ -120,6 +122,8 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         decision = decide(result.report, expectation, sc.expect)
         result.outcome, result.message = decision.outcome, decision.message
     except Exception as e:  # everything else is the rig's own failure
+        if isinstance(e, MissingCapability):
+            result.missing_capability = e.capability
         if ctx is not None:
             result.ops = ctx.ops
             result.timeline = ctx.timeline.entries

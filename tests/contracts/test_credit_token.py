@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from eth_utils import keccak
 
 from rig.platform import Platform
 from rig.platform.deploy import CREDIT
 from tests.contracts.support import assert_event, reverts
-
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
 
 MINTER_ROLE = keccak(text="MINTER_ROLE")
 

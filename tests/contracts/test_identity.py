@@ -9,9 +9,6 @@ from rig.platform import Platform
 from rig.platform.deploy import Role
 from tests.contracts.support import assert_event, deploy_contract, events, reverts
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 ZERO = "0x" + "00" * 20
 
 

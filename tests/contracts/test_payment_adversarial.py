@@ -30,9 +30,6 @@ from tests.contracts.support import (
     split,
 )
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 DEPOSIT = 50 * CREDIT
 
 
@@ -116,6 +113,7 @@ def _deploy_nonce(chain: Chain, deployer: str, address: str) -> int:
     raise AssertionError(f"{address} was not created by {deployer} on this chain")
 
 
+@pytest.mark.needs("set_nonce")
 def test_receipt_replayed_onto_another_chain_at_the_same_address_is_refused(
         platform: Platform):
     p, a = platform, platform.actors
@@ -124,7 +122,7 @@ def test_receipt_replayed_onto_another_chain_at_the_same_address_is_refused(
     sig = signed(p, a.customer, cid, 3 * CREDIT, 1)
     with Anvil(AnvilOptions(chain_id=p.chain.chain_id + 1)) as node:
         fork = Chain(node.url)
-        fork.anvil_rpc("anvil_setNonce", a.admin.address, hex(nonce))
+        fork.set_nonce(a.admin.address, nonce)
         q = deploy_platform(fork, a, challenge_period=3600, artifacts=p.artifacts)
         assert q.addresses() == p.addresses()
         assert fork.chain_id != p.chain.chain_id
@@ -252,6 +250,7 @@ def _revoke(p: Platform, cid: bytes, signer: str) -> int:
     return p.chain.timestamp(r["blockNumber"]) + p.challenge_period
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_signature_by_a_revoked_delegate_is_refused(platform: Platform):
     p, a = platform, platform.actors
     f = p.payments.functions
@@ -266,6 +265,7 @@ def test_signature_by_a_revoked_delegate_is_refused(platform: Platform):
     assert p.balance(a.payee.address) == 2 * CREDIT
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_revoking_a_delegate_cannot_void_receipts_the_machine_already_holds(
         platform: Platform):
     """Free coffee by revocation: employees' phones buy, the customer revokes them before the
@@ -295,6 +295,7 @@ def test_revoking_an_unknown_signer_authorises_nothing(platform: Platform):
         _redeem(p, cid, CREDIT, 1, signed(p, a.stranger, cid, CREDIT, 1))
 
 
+@pytest.mark.needs("mine", "next_timestamp", "time", "trace")
 def test_revoking_again_does_not_extend_the_window(platform: Platform):
     p, a = platform, platform.actors
     f = p.payments.functions
@@ -359,6 +360,7 @@ def test_redeem_then_top_up_then_redeem_the_larger_receipt(platform: Platform):
 
 # ----------------------------------------------------------------------- the close window
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_redeem_in_the_last_second_of_the_window_beats_settle(platform: Platform):
     """At timestamp == deadline, one second before settle may run, a redeem still counts."""
     p, a = platform, platform.actors
@@ -376,6 +378,7 @@ def test_redeem_in_the_last_second_of_the_window_beats_settle(platform: Platform
     assert p.balance(a.customer.address) == before + DEPOSIT - 9 * CREDIT
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_redeem_one_second_after_the_window_loses_to_settle(platform: Platform):
     p, a = platform, platform.actors
     f = p.payments.functions
@@ -391,6 +394,7 @@ def test_redeem_one_second_after_the_window_loses_to_settle(platform: Platform):
     assert p.balance(a.payee.address) == 0
 
 
+@pytest.mark.needs("mine", "next_timestamp", "time", "trace")
 def test_stale_close_while_the_machine_is_offline_then_its_redeem_inside_the_window(
         platform: Platform):
     """The customer asks to close (hoping for the full refund) while the machine, holding

@@ -22,9 +22,6 @@ from tests.contracts.support import (
     reverts,
 )
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 ZERO = "0x" + "00" * 20
 DEPOSIT = 50 * CREDIT
 
@@ -191,6 +188,7 @@ def test_top_up_errors(platform: Platform):
 
 # ----------------------------------------------------------------------- signers
 
+@pytest.mark.needs("mine", "next_timestamp")
 def test_authorise_and_revoke_a_signer(platform: Platform):
     """A revocation takes effect one challenge period later, like a close request."""
     p, a = platform, platform.actors
@@ -372,6 +370,7 @@ def test_cooperative_close_errors(platform: Platform):
         p.tx(a.machine, f.cooperativeClose(cid, 4 * CREDIT, 2, b""))
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_cooperative_close_during_the_challenge_period(platform: Platform):
     p, a = platform, platform.actors
     cid = _open(p)
@@ -383,6 +382,7 @@ def test_cooperative_close_during_the_challenge_period(platform: Platform):
     assert_event(p.payments, "Settled", out.receipt, paid=2 * CREDIT)
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_cooperative_close_after_the_deadline_is_too_late(platform: Platform):
     p, a = platform, platform.actors
     cid = _open(p)
@@ -404,6 +404,7 @@ def test_request_close_starts_the_challenge_period(platform: Platform):
     assert (st.status, st.close_deadline) == (ChannelState.CLOSING, now + 3600)
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_request_close_errors(platform: Platform):
     p, a = platform, platform.actors
     f = p.payments.functions
@@ -430,6 +431,7 @@ def test_the_opener_may_request_close(platform: Platform):
     assert_event(p.payments, "CloseRequested", r, by=a.stranger.address)
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_settle_after_the_deadline_refunds_the_customer(platform: Platform):
     p, a = platform, platform.actors
     f = p.payments.functions
@@ -448,6 +450,7 @@ def test_settle_after_the_deadline_refunds_the_customer(platform: Platform):
         p.tx(a.customer, f.settle(cid))
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_settle_a_fully_redeemed_channel_moves_nothing(platform: Platform):
     p, a = platform, platform.actors
     f = p.payments.functions
@@ -461,6 +464,7 @@ def test_settle_a_fully_redeemed_channel_moves_nothing(platform: Platform):
 
 
 @pytest.mark.parametrize("offset", [0, -1, -3599])
+@pytest.mark.needs("next_timestamp", "trace")
 def test_settle_inside_the_challenge_period_is_refused(platform: Platform, offset: int):
     p, a = platform, platform.actors
     cid = _open(p)

@@ -26,9 +26,6 @@ from tests.contracts.support import (
     outcome,
 )
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 DEPOSIT = 50 * CREDIT
 LOW_TIP, HIGH_TIP = 10**9, 50 * 10**9
 
@@ -82,6 +79,7 @@ def _closing(p: Platform, latest: tuple[int, int]) -> tuple[bytes, int, bytes]:
     return cid, deadline, sig
 
 
+@pytest.mark.needs("automine", "automine_status", "mine", "next_timestamp", "snapshot", "trace")
 def test_close_request_front_running_the_redeem_changes_nothing(mp: Platform):
     p, a = mp, mp.actors
     f = p.payments.functions
@@ -98,6 +96,7 @@ def test_close_request_front_running_the_redeem_changes_nothing(mp: Platform):
 
 
 @pytest.mark.parametrize("submitter", ["machine", "stranger"])  # stranger: a watchtower
+@pytest.mark.needs("automine", "automine_status", "mine", "next_timestamp", "snapshot", "trace")
 def test_settle_front_running_a_redeem_in_the_windows_last_block_fails(mp: Platform,
                                                                        submitter: str):
     p, a = mp, mp.actors
@@ -116,6 +115,7 @@ def test_settle_front_running_a_redeem_in_the_windows_last_block_fails(mp: Platf
 
 
 @pytest.mark.parametrize("outbid", ["customer", "machine"])
+@pytest.mark.needs("automine", "automine_status", "mine", "next_timestamp", "snapshot", "trace")
 def test_after_the_window_settle_wins_whoever_pays_more(mp: Platform, outbid: str):
     p, a = mp, mp.actors
     f = p.payments.functions
@@ -132,6 +132,7 @@ def test_after_the_window_settle_wins_whoever_pays_more(mp: Platform, outbid: st
     assert p.balance(a.payee.address) == 0
 
 
+@pytest.mark.needs("automine", "automine_status", "mine", "next_timestamp", "snapshot", "trace")
 def test_machine_and_watchtower_submit_the_same_receipt_in_one_block(mp: Platform):
     p, a = mp, mp.actors
     f = p.payments.functions
@@ -146,6 +147,7 @@ def test_machine_and_watchtower_submit_the_same_receipt_in_one_block(mp: Platfor
     assert p.balance(a.stranger.address) == 0
 
 
+@pytest.mark.needs("automine", "automine_status", "mine", "next_timestamp", "snapshot", "trace")
 def test_revoke_front_running_a_delegate_receipt_cannot_void_it(mp: Platform):
     """The customer sees the machine redeem a receipt an employee's phone signed and revokes
     the phone first, in the same block: the receipt still pays."""

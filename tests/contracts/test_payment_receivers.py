@@ -21,9 +21,6 @@ from tests.contracts.support import (
     reverts,
 )
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 DEPOSIT = 50 * CREDIT
 
 
@@ -67,6 +64,7 @@ def _settle_after_close(p: Platform, cid: bytes, by=None):
 
 
 @pytest.mark.parametrize("mode", [Block.REVERT, Block.RETURN_FALSE])
+@pytest.mark.needs("next_timestamp", "snapshot", "trace")
 def test_settle_succeeds_when_the_customer_refuses_the_refund(bp: Platform, mode: Block):
     p, a = bp, bp.actors
     f = p.payments.functions
@@ -110,6 +108,7 @@ def test_settle_succeeds_when_the_customer_refuses_the_refund(bp: Platform, mode
 
 
 @pytest.mark.parametrize("mode", [Block.REVERT, Block.RETURN_FALSE])
+@pytest.mark.needs("next_timestamp", "snapshot", "trace")
 def test_redeem_succeeds_when_the_payee_refuses_payment(bp: Platform, mode: Block):
     p, a = bp, bp.actors
     f = p.payments.functions
@@ -136,6 +135,7 @@ def test_redeem_succeeds_when_the_payee_refuses_payment(bp: Platform, mode: Bloc
     assert p.balance(p.payments.address) == 0
 
 
+@pytest.mark.needs("snapshot")
 def test_cooperative_close_with_both_sides_frozen_defers_both(bp: Platform):
     p, a = bp, bp.actors
     f = p.payments.functions

@@ -23,9 +23,6 @@ from tests.contracts.support import (
     only_event,
 )
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 DEPOSIT = 50 * CREDIT
 GUARD = ("ReentrancyGuardReentrantCall", ())
 
@@ -83,6 +80,7 @@ def _wallet_is_customer(p: Platform, wallet: Contract, delegate: str) -> bytes:
 
 
 @pytest.mark.parametrize("armed", ["same receipt", "newer receipt"])
+@pytest.mark.needs("snapshot")
 def test_payee_reentering_redeem_is_stopped_by_the_guard(hp: Platform, armed: str):
     p, a = hp, hp.actors
     wallet = _wallet(p)
@@ -102,6 +100,7 @@ def test_payee_reentering_redeem_is_stopped_by_the_guard(hp: Platform, armed: st
     assert (st.sequence, st.deposit, st.redeemed) == (1, DEPOSIT, 5 * CREDIT)
 
 
+@pytest.mark.needs("snapshot")
 def test_channel_is_already_updated_when_the_payee_gets_control(hp: Platform):
     p, a = hp, hp.actors
     wallet = _wallet(p)
@@ -121,6 +120,7 @@ def test_channel_is_already_updated_when_the_payee_gets_control(hp: Platform):
     ("cooperativeClose", GUARD),
     ("requestClose", ("ChannelNotOpen", None)),  # unguarded: the channel is already settled
 ])
+@pytest.mark.needs("next_timestamp", "snapshot", "trace")
 def test_customer_reentering_during_the_refund_cannot_get_paid_twice(
         hp: Platform, armed: str, expected: tuple):
     p, a = hp, hp.actors
@@ -147,6 +147,7 @@ def test_customer_reentering_during_the_refund_cannot_get_paid_twice(
     assert p.balance(p.payments.address) == 0
 
 
+@pytest.mark.needs("snapshot")
 def test_reentering_withdraw_cannot_double_pay(hp: Platform):
     p, a = hp, hp.actors
     f = p.payments.functions

@@ -53,9 +53,6 @@ from tests.contracts.support import (
     same_args,
 )
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 OPEN, CLOSING, SETTLED = ChannelState.OPEN, ChannelState.CLOSING, ChannelState.SETTLED
 FOREVER = 2**64 - 1
 UNBLOCKED, BLOCK_REVERT, BLOCK_FALSE = 0, 1, 2
@@ -515,6 +512,7 @@ MUST_SEE = ("open: ok", "topUp: ok", "redeem: ok", "redeem: UnauthorizedSigner",
             "cooperativeClose: ok", "deferred", "withdraw: ok")
 
 
+@pytest.mark.needs("snapshot")
 def test_payment_channels_keep_their_invariants(stateful_platform: Platform):
     PaymentMachine.platform = stateful_platform
     PaymentMachine.outcomes = Counter()

@@ -20,9 +20,6 @@ from tests.contracts.support import (
     reverts,
 )
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 ZERO = "0x" + "00" * 20
 ACTIVE, TERMINATED = 1, 2
 T_OPEN, T_ACCEPTED, T_RESOLVED, T_PAID = 1, 2, 3, 4
@@ -428,10 +425,12 @@ def _terminate_and_check(p: Platform, by) -> None:
         p.tx(a.machine, f.checkIn(rent.rental_id))
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_termination_by_the_customer(platform: Platform):
     _terminate_and_check(platform, platform.actors.customer)
 
 
+@pytest.mark.needs("next_timestamp", "trace")
 def test_termination_by_the_manufacturer(platform: Platform):
     _terminate_and_check(platform, platform.actors.manufacturer)
 

@@ -17,9 +17,6 @@ from rig.platform.deploy import CREDIT, Role
 from rig.platform.rental import Rental, RentalTerms, start_rental
 from tests.contracts.support import only_event, reverts
 
-# Isolation by snapshot, time travel and mined failures need anvil's own RPC methods.
-pytestmark = pytest.mark.anvil_only
-
 MINTER = keccak(text="MINTER_ROLE")
 
 
@@ -187,6 +184,7 @@ def _account(w: World, name: str):
 @pytest.mark.parametrize(("case", "caller"), [
     pytest.param(case, caller, id=f"{case.entry}-by-{caller}")
     for case in CASES for caller in case.callers])
+@pytest.mark.needs("snapshot")
 def test_wrong_role_is_refused(w: World, case: Case, caller: str):
     who = _account(w, caller)
     with reverts(case.error, *case.args(w, who.address)):

@@ -254,7 +254,7 @@ class _LogRanges(HTTPProvider):
         return super().make_request(method, params)
 
 
-@pytest.mark.anvil_only
+@pytest.mark.needs("reorg")
 def test_signer_log_reads_only_new_blocks_and_forgets_what_a_reorg_removed(platform):
     """The firmware's signer view, in process against the chain: each round asks for the
     blocks after the last one read; a reorg of any depth (an authorisation, a revocation)

@@ -31,6 +31,7 @@ POLL_SECONDS = 0.02
 class DropTx(Fault):
     kind = "chain.drop_tx"
     effects = frozenset({Effect.HOLDS_MINING})
+    needs = frozenset({"automine", "automine_status", "txpool", "drop_tx", "mine"})
     ends_on = frozenset({"dropped", "miss", "heal"})
     family = "chain"
     description = ("hold mining, wait (up to `wait_seconds`) for a transaction from the "

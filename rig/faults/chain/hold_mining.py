@@ -20,6 +20,7 @@ from rig.faults.registry import register
 class HoldMining(Fault):
     kind = "chain.hold_mining"
     effects = frozenset({Effect.HOLDS_MINING})
+    needs = frozenset({"automine", "automine_status", "mine"})
     notes = frozenset({"resumed", "released"})
     family = "chain"
     description = ("stop mining (automine off): sent transactions stay pending in the pool; "

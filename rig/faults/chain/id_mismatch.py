@@ -19,6 +19,7 @@ from rig.faults.registry import register
 class ChainIdMismatch(Fault):
     kind = "chain.id_mismatch"
     effects = frozenset({Effect.REFUSES_TRANSACTIONS})
+    needs = frozenset({"set_chain_id"})
     family = "chain"
     description = ("the node reports chain id `chain_id` (default: its own + 1) instead of "
                    "its configured one; heal restores the original id")

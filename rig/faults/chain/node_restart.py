@@ -17,6 +17,7 @@ from rig.faults.registry import register
 class NodeRestart(Fault):
     kind = "chain.node_restart"
     effects = frozenset({Effect.RESTARTS_NODE})
+    needs = frozenset({"node_process"})
     ends_on = frozenset({"restarted", "heal"})
     family = "chain"
     description = ("stop the chain node (its state dumped), keep it down `down_seconds`, start "

@@ -21,6 +21,7 @@ from rig.faults.registry import register
 class ChainReorg(Fault):
     kind = "chain.reorg"
     effects = frozenset({Effect.REORGS_CHAIN})
+    needs = frozenset({"reorg"})
     ends_on = frozenset()  # instantaneous
     notes = frozenset({"dropped"})
     family = "chain"

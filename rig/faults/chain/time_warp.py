@@ -15,6 +15,7 @@ from rig.faults.registry import register
 class TimeWarp(Fault):
     kind = "chain.time_warp"
     effects = frozenset({Effect.MOVES_CHAIN_TIME})
+    needs = frozenset({"time", "mine"})
     ends_on = frozenset()  # instantaneous
     notes = frozenset({"chain-only"})
     family = "chain"

@@ -29,7 +29,8 @@ def close(ctx: RunContext, s: Step, via: str) -> None:
         raise StepFailed(s, f"via must be 'channel' or 'rental', not {via!r}")
 
 
-@step("settle", begins=frozenset({Effect.SETTLES_CHANNEL}), ends=NONE, warp=(bool, True))
+@step("settle", begins=frozenset({Effect.SETTLES_CHANNEL}), ends=NONE,
+      needs=frozenset({"time", "mine"}), warp=(bool, True))
 def settle(ctx: RunContext, s: Step, warp: bool) -> None:
     """After the challenge deadline the customer settles (``warp`` moves time past it)."""
     m = ctx.machine

@@ -23,17 +23,21 @@ ANY_KEYS = "*"   # a step that takes free-form arguments (e.g. a fault's own par
 _STEPS: dict[str, tuple[dict[str, tuple[Any, Any]], Callable[..., None]]] = {}
 _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {}
 _EFFECTS: dict[str, tuple[frozenset[Effect], frozenset[Effect]]] = {}
+_NEEDS: dict[str, frozenset[str]] = {}
 
 
 def step(step_kind: str, /, validator: Callable[[dict[str, Any]], None] | None = None,
          begins: frozenset[Effect] | None = None, ends: frozenset[Effect] | None = None,
+         needs: frozenset[str] = frozenset(),
          **schema: tuple[Any, Any]) -> Callable[[Callable[..., None]], Callable]:
     """Register a step kind; ``validator`` checks free-form arguments at load time;
     ``begins`` / ``ends`` declare the effects the step starts and ends (both ``NONE`` for a
-    step that changes neither power, uplink, chain time nor the channel's state)."""
+    step that changes neither power, uplink, chain time nor the channel's state); ``needs``
+    the chain capabilities it asks of the node (rig/chain/capabilities.py)."""
 
     def deco(fn: Callable[..., None]) -> Callable[..., None]:
         _STEPS[step_kind] = (schema, fn)
+        _NEEDS[step_kind] = frozenset(needs)
         if validator is not None:
             _VALIDATORS[step_kind] = validator
         if begins is not None or ends is not None:
@@ -47,6 +51,11 @@ def step_effects(kind: str) -> tuple[frozenset[Effect], frozenset[Effect]] | Non
     """(begins, ends) as the step kind declared them; None for a kind that declared nothing
     (or is not a step)."""
     return _EFFECTS.get(kind)
+
+
+def step_needs(kind: str) -> frozenset[str]:
+    """The chain capabilities the step kind declared it needs."""
+    return _NEEDS.get(kind, frozenset())
 
 
 def step_kinds() -> list[str]:

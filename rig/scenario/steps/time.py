@@ -23,6 +23,7 @@ def wait(ctx: RunContext, s: Step, seconds: float, synced: bool, idle: bool) -> 
 
 
 @step("warp", begins=frozenset({Effect.MOVES_CHAIN_TIME}), ends=NONE,
+      needs=frozenset({"time", "mine"}),
       seconds=(int, 0), hours=(float, 0.0), days=(float, 0.0))
 def warp(ctx: RunContext, s: Step, seconds: int, hours: float, days: float) -> None:
     """Chain time and the firmware's clock move forward together."""
