@@ -12,6 +12,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--only-capability-skips", action="store_true", default=False,
                     help="fail the run when a test skips for anything but a capability the "
                          "attached node lacks; list the skips per capability")
+    group.addoption("--max-capability-skips", type=int, default=None, metavar="N",
+                    help="with --only-capability-skips: fail the run when more than N tests "
+                         "skip (the known ones the node cannot serve)")
     group.addoption("--rig-seed", type=int, default=None,
                     help="the run's seed (default: chosen and reported by the rig)")
     group.addoption("--profile", default=None,

@@ -1,5 +1,5 @@
 """``--only-capability-skips``: a run against an attached node may skip only what the node
-cannot do.
+cannot do (and, with ``--max-capability-skips N``, no more than the N known skips).
 
 Each skip must name a capability the node lacks (rig.pytestplugin.chain's reason); any other
 skip, or a test that errs or fails, fails the run as usual. The summary lists the skips per
@@ -54,6 +54,10 @@ def terminal_summary(reporter: pytest.TerminalReporter, config: pytest.Config) -
     for caps, n in sorted(per_cap.items()):
         reporter.line(f"{n:4d}  {caps}")
     reporter.line(f"{total} skipped for a missing capability, {len(other)} for anything else")
+    most = config.getoption("--max-capability-skips")
+    if most is not None and total > most:
+        reporter.line(f"  MORE THAN THE {most} KNOWN: a test or scenario asks for a capability "
+                      "it did not need before", red=True)
     for nodeid, reason in other:
         reporter.line(f"  NOT ALLOWED: {nodeid}: {reason}", red=True)
 
@@ -62,6 +66,8 @@ def session_finish(session: pytest.Session) -> None:
     cfg = session.config
     if not cfg.getoption("--only-capability-skips") or hasattr(cfg, "workerinput"):
         return
-    _, other = summarize()
-    if other and session.exitstatus == 0:
+    per_cap, other = summarize()
+    most = cfg.getoption("--max-capability-skips")
+    too_many = most is not None and sum(per_cap.values()) > most
+    if (other or too_many) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
