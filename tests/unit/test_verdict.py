@@ -133,3 +133,17 @@ def test_only_a_rig_error_is_retried_once_and_a_pass_is_not_rerun():
     runs = _Runs("violated")
     assert attempt(_result("x").scenario, RunOptions(run_seed=1), 0, runs).reproduction is None
     assert runs.calls == 1
+
+
+def test_a_missing_capability_is_not_retried():
+    """The node lacks the capability the second time too: one run, reported as it was."""
+    class _Lacking(_Runs):
+        def __call__(self, sc: Scenario, opts: RunOptions) -> RunResult:
+            r = super().__call__(sc, opts)
+            r.missing_capability = "reorg"
+            return r
+
+    runs = _Lacking("error", "passed")
+    result = attempt(_result("x").scenario, RunOptions(run_seed=1), 0, runs)
+    assert runs.calls == 1
+    assert result.outcome == "error" and not result.message.startswith("(retried once)")
