@@ -297,8 +297,10 @@ def test_response_lost_the_tx_is_mined_although_the_client_got_no_answer(proxy,
     assert through.block_number == chain.block_number   # other methods pass untouched
     with pytest.raises(ChainUnreachable, match="without response"):
         through.send_raw(raw)
-    receipt = chain.w3.eth.get_transaction_receipt(
-        chain.w3.keccak(raw))  # the node did execute it
+    # The node did execute it. Its answer (dropped) can precede the block automine makes:
+    # wait for the receipt rather than read it at once.
+    receipt = chain.w3.eth.wait_for_transaction_receipt(chain.w3.keccak(raw), timeout=10,
+                                                        poll_latency=0.01)
     assert receipt["status"] == 1
     assert chain.w3.eth.get_transaction_count(alice.address) == nonce + 1
     assert toxic.dropped == 1 and proxy.stats.event_count("response-dropped") == 1  # type: ignore[attr-defined]
