@@ -194,22 +194,28 @@ def test_latency_jitter_comes_from_the_seeded_rng():
     assert all(0.06 <= d <= 0.14 for d in first) and len(set(first)) > 40
 
 
+def _answered(proxy: RpcProxy, method: str, count: int) -> None:
+    """Wait until the proxy has finished relaying ``count`` answers to ``method``."""
+    deadline = time.monotonic() + 5
+    while proxy.stats.method_count("answered", method) < count:
+        assert time.monotonic() < deadline, f"the proxy never finished answer {count}"
+        time.sleep(0.01)
+
+
 def test_bandwidth_caps_the_bytes_per_second(proxy, platform):
     address = platform.payments.address
     size = len(requests.post(proxy.url, json={"jsonrpc": "2.0", "id": 1, "method":
                              "eth_getCode", "params": [address, "latest"]}, timeout=5).content)
     rate = size * 2  # the answer (body alone) needs at least half a second
-    # The client can hold that answer before the proxy's thread has counted its bytes: read
-    # the counter only once the proxy has finished with it.
-    deadline = time.monotonic() + 5
-    while proxy.stats.method_count("answered", "eth_getCode") < 1:
-        assert time.monotonic() < deadline, "the proxy never finished the first answer"
-        time.sleep(0.01)
+    # The client can hold an answer before the proxy's thread has counted its bytes: read
+    # the counter only once the proxy has finished with it, before and after.
+    _answered(proxy, "eth_getCode", 1)
     proxy.add("bandwidth", bytes_per_second=rate)
     before = proxy.stats.bytes_delivered("downstream")
     start = time.monotonic()
     code = _call(proxy.url, "eth_getCode", address, "latest", timeout=30)
     elapsed = time.monotonic() - start
+    _answered(proxy, "eth_getCode", 2)
     assert code == platform.chain.rpc("eth_getCode", address, "latest")
     delivered = proxy.stats.bytes_delivered("downstream") - before
     figures = f"delivered {delivered} B of a {size} B body in {elapsed:.3f} s at {rate} B/s"
