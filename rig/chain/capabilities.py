@@ -75,6 +75,8 @@ CAPABILITIES: dict[str, Capability] = {c.name: c for c in (
                "read whether automine is on"),
 )}
 
+NAMES = frozenset(CAPABILITIES)
+
 # A parameter every probed method must refuse, so the probe changes nothing.
 _REFUSED = ("x",)
 _READ_ONLY = {"anvil_getAutomine": (), "hardhat_getAutomine": (), "txpool_content": (),
@@ -107,10 +109,11 @@ def _serves(rpc: Rpc, method: str) -> bool:
     return True
 
 
-def probe(rpc: Rpc) -> frozenset[str]:
-    """The RPC methods (of every capability's list) the node serves; ``method#variant``
-    for a method served only with some parameters (a tracer)."""
-    methods = dict.fromkeys(m for c in CAPABILITIES.values() for m in c.methods)
+def probe(rpc: Rpc, skip: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The RPC methods (of every capability's list but ``skip``'s) the node serves;
+    ``method#variant`` for a method served only with some parameters (a tracer)."""
+    methods = dict.fromkeys(m for c in CAPABILITIES.values() if c.name not in skip
+                            for m in c.methods)
     served = set()
     for method in methods:
         if _serves(rpc, method):

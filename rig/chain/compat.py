@@ -34,7 +34,7 @@ _lock = threading.Lock()
 def check_node(chain: Chain) -> None:
     """NodeUnsuitable naming what the node lacks (Cancun, funded dev accounts) and how to
     start it; nothing when it can run the platform. Checked once per node."""
-    key = (chain.url.rstrip("/"), chain.client_version)
+    key = (chain.url.rstrip("/"), chain.client_version, chain.share.first_account)
     with _lock:
         if key in _checked:
             return
@@ -61,11 +61,15 @@ def _check_cancun(chain: Chain) -> None:
 
 
 def _check_accounts(chain: Chain) -> None:
-    poor = [(i, a.address) for i in range(ACCOUNTS_USED)
+    first = chain.share.first_account
+    poor = [(i, a.address) for i in range(first, first + ACCOUNTS_USED)
             if chain.balance((a := dev_account(i)).address) < MIN_BALANCE_WEI]
     if poor:
         listed = ", ".join(f"#{i} {addr}" for i, addr in poor[:4])
         more = f" and {len(poor) - 4} more" if len(poor) > 4 else ""
+        sharing = (f" ({chain.share.describe()}: it needs {chain.share.accounts_needed} funded "
+                   f"dev accounts, e.g. `anvil --accounts {chain.share.accounts_needed}`)"
+                   if chain.share.shared else "")
         raise NodeUnsuitable(
-            f"{_where(chain)}: the rig's dev accounts hold less than 1 ether ({listed}{more}); "
-            f"{ACCOUNTS_FIX}")
+            f"{_where(chain)}: the rig's dev accounts hold less than 1 ether ({listed}{more})"
+            f"{sharing}; {ACCOUNTS_FIX}")

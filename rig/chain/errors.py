@@ -34,10 +34,12 @@ class MissingCapability(ChainError):
     it: the same node will lack it the next time too.
     """
 
-    def __init__(self, capability: str, client: str, url: str = ""):
+    def __init__(self, capability: str, client: str, url: str = "", why: str = ""):
         where = f" at {url}" if url else ""
+        serves = f"must not be asked for {capability} ({why})" if why else \
+            f"does not serve {capability}"
         super().__init__(
-            f"the node {client!r}{where} does not serve {capability}; run against the rig's "
+            f"the node {client!r}{where} {serves}; run against the rig's "
             f"own anvil (leave out --chain-url) or a node that has it, or mark the test "
             f"@pytest.mark.needs({capability!r})")
         self.capability, self.client, self.url = capability, client, url

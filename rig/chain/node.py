@@ -28,6 +28,7 @@ from web3.types import TxReceipt
 from rig.chain import capabilities as caps
 from rig.chain.anvil import MNEMONIC
 from rig.chain.errors import AnvilOnlyError, ChainUnreachable, MissingCapability, RpcError
+from rig.chain.share import NodeShare
 
 # Receipts: the first polls come fast (an automining node has it at once; web3's fixed 0.1 s
 # costs ~100 ms per transaction), then back off toward the node's block time.
@@ -63,8 +64,12 @@ class Chain:
     client_version: str = field(init=False)
     served: frozenset[str] = field(init=False)
     """The dev RPC methods the node answers (probed once per node and client version)."""
+    share: NodeShare = field(default_factory=NodeShare)
+    """Whether other processes use the node at the same time (``rig.chain.share``)."""
     capabilities: frozenset[str] = field(init=False)
     """What the rig can ask of it: names of ``rig.chain.capabilities.CAPABILITIES``."""
+    withheld: frozenset[str] = field(init=False)
+    """Capabilities the node has but this process must not use: it shares the node."""
     _ids: Iterator[int] = field(init=False, default_factory=lambda: itertools.count(1))
     _session: requests.Session = field(init=False, default_factory=requests.Session)
 
@@ -72,12 +77,13 @@ class Chain:
         self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": self.timeout},
                                          session=self._session))
         self.client_version = str(self.rpc("web3_clientVersion"))
-        key = (self.url.rstrip("/"), self.client_version)
+        key = (self.url.rstrip("/"), self.client_version, self.share.shared)
         with _probe_lock:
-            if key not in _probed:
-                _probed[key] = caps.probe(self.rpc)
+            if key not in _probed:   # a shared node's snapshots are not even probed
+                _probed[key] = caps.probe(self.rpc, skip=self.share.withheld(caps.NAMES))
             self.served = _probed[key]
-        self.capabilities = caps.capabilities_of(self.served)
+        self.withheld = self.share.withheld(caps.NAMES)
+        self.capabilities = caps.capabilities_of(self.served) - self.withheld
 
     # --- plumbing -------------------------------------------------------------------------
     def rpc(self, method: str, *params: Any) -> Any:
@@ -110,6 +116,10 @@ class Chain:
     def require(self, capability: str) -> None:
         if capability in self.capabilities:
             return
+        if capability in self.withheld:
+            raise MissingCapability(capability, self.client_version, self.url,
+                                    why=f"held back: {self.share.describe()} and it is "
+                                        "chain-wide")
         known = caps.CAPABILITIES.get(capability)
         if known is not None and known.anvil_only:
             raise AnvilOnlyError(known.methods[0], self.client_version, self.url)

@@ -31,9 +31,11 @@ class Actors:
     employees: tuple[LocalAccount, ...] = field(default=())
 
     @classmethod
-    def standard(cls, employees: int = 3) -> Actors:
-        named = {role: dev_account(i) for i, role in enumerate(_ROLES)}
-        staff = tuple(dev_account(FIRST_EMPLOYEE + i) for i in range(employees))
+    def standard(cls, employees: int = 3, first: int = 0) -> Actors:
+        """The roles, then the employees, from the dev account ``first`` on (a process
+        sharing a node has its own block: ``rig.chain.share``)."""
+        named = {role: dev_account(first + i) for i, role in enumerate(_ROLES)}
+        staff = tuple(dev_account(first + FIRST_EMPLOYEE + i) for i in range(employees))
         return cls(**named, employees=staff)
 
     def name_of(self, address: str) -> str:

@@ -61,7 +61,7 @@ def deploy_platform(chain: Chain, actors: Actors | None = None, *,
     ``token`` names the credit token's artifact; any other one (the adversarial suite's
     hostile tokens) is deployed without constructor arguments and must offer ``mint``."""
     check_node(chain)   # Cancun and funded accounts, before anything is deployed
-    actors = actors or Actors.standard()
+    actors = actors or Actors.standard(first=chain.share.first_account)
     arts = artifacts or load_artifacts()
     sender = Sender(chain, error_table(a.abi for a in arts.values()))
     admin = actors.admin

@@ -7,6 +7,9 @@ test needs; ``@pytest.mark.anvil_only`` a test about Anvil itself. On a node att
 before any fixture (a module-scoped one that snapshots included) is set up. The rig's own
 anvil has every capability.
 
+Several xdist workers on one attached node each sign with their own dev accounts and are
+refused the chain-wide controls (``rig.chain.share``): what needs one skips, naming it.
+
 Isolation: with snapshots (Anvil, Hardhat, most dev nodes) each test's changes are reverted;
 on a node without them each test that asks for ``platform`` gets a fresh deployment, so one
 test's rental never collides with the next one's (``MachineAlreadyRented``).
@@ -27,6 +30,7 @@ from contracts import Artifact, load_artifacts
 from rig.chain.anvil import Anvil
 from rig.chain.compat import check_node
 from rig.chain.node import Chain
+from rig.chain.share import NodeShare
 from rig.platform import Platform, deploy_platform
 from rig.scenario.needs import NODE_PROCESS
 
@@ -42,7 +46,8 @@ def attached_chain(config: pytest.Config) -> Chain | None:
         return None
     chain = config.stash.get(_ATTACHED, None)
     if chain is None:
-        chain = config.stash[_ATTACHED] = Chain(url)
+        share = NodeShare.of_xdist_worker(getattr(config, "workerinput", None))
+        chain = config.stash[_ATTACHED] = Chain(url, share=share)
     return chain
 
 
@@ -60,7 +65,10 @@ def missing_for(chain: Chain | None, needs: set[str], anvil: bool = False) -> li
 
 
 def skip_reason(chain: Chain, lacks: list[str]) -> str:
-    return f"{SKIP_PREFIX} {', '.join(lacks)}: {chain.client_version!r} at {chain.url}"
+    held = sorted(set(lacks) & chain.withheld)
+    why = (f" ({', '.join(held)} held back: {chain.share.describe()} and "
+           f"{'it is' if len(held) == 1 else 'they are'} chain-wide)" if held else "")
+    return f"{SKIP_PREFIX} {', '.join(lacks)}: {chain.client_version!r} at {chain.url}{why}"
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from rig.chain.share import NodeShare
 from rig.preflight import ConfigError, check_chain, check_profile
 from rig.pytestplugin.seed import run_seed
 from rig.scenario import Scenario, ScenarioError, load_scenario
@@ -137,7 +138,8 @@ class ScenarioItem(pytest.Item):
         cfg = self.config
         opts = RunOptions(run_seed=run_seed(cfg), profile=cfg.getoption("--profile"),
                           defects=tuple(cfg.getoption("--defect") or ()),
-                          chain_url=cfg.getoption("--chain-url"))
+                          chain_url=cfg.getoption("--chain-url"),
+                          share=NodeShare.of_xdist_worker(getattr(cfg, "workerinput", None)))
         result = attempt(self.scenario, opts, cfg.getoption("--rig-reruns", 0) or 0,
                          run_scenario)
         self.stash[RESULT_KEY] = result

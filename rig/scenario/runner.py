@@ -21,6 +21,7 @@ from typing import Any
 from rig.chain.anvil import Anvil
 from rig.chain.errors import MissingCapability
 from rig.chain.node import Chain
+from rig.chain.share import NodeShare
 from rig.harness.assemble import build_machine
 from rig.harness.collect import collect_history
 from rig.harness.control import ControlError
@@ -44,6 +45,7 @@ class RunOptions:
     profile: str | None = None        # overrides the scenario's settings.profile
     defects: tuple[str, ...] = ()
     chain_url: str | None = None
+    share: NodeShare = field(default_factory=NodeShare)   # of the --chain-url node
     workdir: Path | None = None
     keep: bool = False
 
@@ -104,7 +106,8 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         workdir.mkdir(parents=True, exist_ok=True)
         if node is not None:
             node.start()
-        chain = Chain(opts.chain_url or node.url)  # type: ignore[union-attr]
+        chain = (Chain(opts.chain_url, share=opts.share) if opts.chain_url
+                 else Chain(node.url))  # type: ignore[union-attr]
         m, ctx, supply = _set_up(sc, opts, rng, chain, node, workdir)
         expectation = ""
         try:
