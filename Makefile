@@ -24,7 +24,7 @@ help:
 	@echo "make nightly  random fault schedules, crash states and fuzzing (the nightly hunt)"
 	@echo "make slither  static analysis of contracts/ (own virtualenv)"
 
-deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium
+deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/openssh
 
 $(STAMPS)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMPS)
@@ -39,9 +39,15 @@ $(STAMPS)/npm: package.json package-lock.json
 	npm install --no-save --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
-$(STAMPS)/chromium: tools/install-chromium.sh
+$(STAMPS)/chromium: tools/install-debian.sh
 	@mkdir -p $(STAMPS)
-	bash tools/install-chromium.sh
+	bash tools/install-debian.sh chromium:chromium
+	@touch $@
+
+# The two-host xdist run plays its hosts with OpenSSH servers on 127.0.0.1.
+$(STAMPS)/openssh: tools/install-debian.sh
+	@mkdir -p $(STAMPS)
+	bash tools/install-debian.sh /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client
 	@touch $@
 
 lint: $(STAMPS)/python
@@ -90,9 +96,12 @@ nightly: deps
 	$(PY) -m bench.crash_states --states 1000
 	$(MAKE) -j2 nightly-property nightly-fuzz
 
+# XDIST spreads the shards: "-n 4" here, or `XDIST="$$(rig hosts hosts.toml)"` over hosts.
+XDIST ?= -n 4
 nightly-property: deps
 	COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=4 \
-	  $(VENV)/bin/pytest -q -p no:cacheprovider -n 4 tests/property/test_rig_stateful.py \
+	  $(VENV)/bin/pytest -q -p no:cacheprovider -p rig.pytestplugin $(XDIST) \
+	  --rig-path=tests/property/test_rig_stateful.py \
 	  -k random_fault_schedules --junitxml=bench/results/nightly-property.xml
 
 nightly-fuzz: deps

@@ -20,6 +20,8 @@ from rig.chain.errors import ChainError
 from rig.chain.node import Chain
 from rig.demo.narrator import Narrator, euros
 from rig.harness.control import ControlError
+from rig.hosts import Hosts, load_hosts
+from rig.hosts.xdist import tx_args
 from rig.preflight import ConfigError, check_run
 from rig.report.errors import NoResultsError, ReportError
 
@@ -50,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, help="the run's seed (default: chosen and shown)")
     check.add_argument("--profile", help="hardware profile (default: each scenario's own)")
     check.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
+    hosts = sub.add_parser("hosts", help="reach the hosts of a hosts.toml and print the pytest "
+                                         "arguments that spread a run over them")
+    hosts.add_argument("file", help="the hosts file (docs/hosts.md)")
     rep = sub.add_parser("report", help="render a results directory to one HTML file")
     rep.add_argument("dir", nargs="?", default="reports", help="the --report directory")
     demo = sub.add_parser("demo", help="the machine's happy path, then the reconciled ledger")
@@ -72,6 +77,9 @@ def _run_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
                    help="switch on a firmware defect (the rig must catch it)")
     p.add_argument("-n", "--workers", type=int, default=0,
                    help="spread scenarios over N pytest-xdist workers (one anvil each)")
+    p.add_argument("--hosts", metavar="FILE",
+                   help="spread scenarios over the hosts of a hosts.toml, by SSH (pytest-xdist "
+                        "workers; docs/hosts.md)")
     p.add_argument("--reruns", type=_count, default=DEFAULT_RERUNS, metavar="N",
                    help="re-run each failed scenario N times from its seed and classify it "
                         f"reproducible or intermittent (default {DEFAULT_RERUNS}; 0: never)")
@@ -87,29 +95,33 @@ def _count(text: str) -> int:
     return value
 
 
-def pytest_argv(scenarios: list[str], run_seed: int, args: argparse.Namespace) -> list[str]:
+def pytest_argv(scenarios: list[str], run_seed: int, args: argparse.Namespace,
+                hosts: Hosts | None = None) -> list[str]:
     """pytest's command line for a run. The rig's plugin and the project's pytest settings
     are named explicitly: a scenario file outside the repository (say in /tmp) finds
-    neither the root conftest nor pyproject.toml by itself."""
-    argv = [*(scenarios or ["scenarios"]), "-v", "-p", "no:cacheprovider",
-            "-p", "rig.pytestplugin", "--rig-seed", str(run_seed),
-            "-o", "console_output_style=classic"]
-    if (ROOT / "pyproject.toml").is_file():
-        argv += ["-c", str(ROOT / "pyproject.toml")]
+    neither the root conftest nor pyproject.toml by itself. Each value is joined to its
+    option with ``=``; spread over ``hosts`` the scenarios are named by ``--rig-path`` (both:
+    rig/pytestplugin/hosts.py)."""
+    paths = scenarios or ["scenarios"]
+    argv = [*([f"--rig-path={Path(p).resolve()}" for p in paths] if hosts else paths),
+            "-v", "-p", "no:cacheprovider", "-p", "rig.pytestplugin",
+            f"--rig-seed={run_seed}", "-o", "console_output_style=classic"]
+    if hosts:
+        argv += tx_args(hosts)
+    elif (ROOT / "pyproject.toml").is_file():
+        argv.append(f"--config-file={ROOT / 'pyproject.toml'}")
     if args.profile:
-        argv += ["--profile", args.profile]
+        argv.append(f"--profile={args.profile}")
     if args.chain_url:
-        argv += ["--chain-url", args.chain_url]
-    for d in args.defect:
-        argv += ["--defect", d]
+        argv.append(f"--chain-url={args.chain_url}")
+    argv += [f"--defect={d}" for d in args.defect]
     reruns = getattr(args, "reruns", 0)
     if reruns:
-        argv += ["--rig-reruns", str(reruns)]
+        argv.append(f"--rig-reruns={reruns}")
     if args.workers:
-        argv += ["-n", str(args.workers)]
+        argv.append(f"--numprocesses={args.workers}")
     if args.report:
-        argv += ["--alluredir", str(Path(args.report) / "allure-results"),
-                 "--clean-alluredir"]
+        argv += [f"--alluredir={Path(args.report) / 'allure-results'}", "--clean-alluredir"]
     return argv
 
 
@@ -119,16 +131,50 @@ def _pytest_run(scenarios: list[str], run_seed: int, args: argparse.Namespace) -
 
     try:   # once, before anything runs: a bad configuration is one line, not N failures
         check_run(scenarios, args.profile, args.chain_url)
+        hosts = _hosts(args)
     except ConfigError as e:
         print(f"rig: configuration error: {e}", file=sys.stderr)
         return EXIT_INFRA
-    argv = pytest_argv(scenarios, run_seed, args)
+    argv = pytest_argv(scenarios, run_seed, args, hosts)
     print(f"rig run: seed {run_seed} (replay: rig replay {run_seed}"
           f"{' ' + ' '.join(scenarios) if scenarios else ''})", flush=True)
     code = int(pytest.main(argv))
     if args.report:
         _render(Path(args.report))
     return {0: EXIT_OK, 1: EXIT_VIOLATION}.get(code, EXIT_INFRA)
+
+
+def _hosts(args: argparse.Namespace) -> Hosts | None:
+    """The ``--hosts`` file, every host reached and ready (rig.hosts.check)."""
+    if not getattr(args, "hosts", None):
+        return None
+    if args.workers:
+        raise ConfigError("give either -n (workers on this machine) or --hosts (workers on "
+                          "the hosts file's machines), not both")
+    from rig.hosts.check import check_hosts
+
+    hosts = load_hosts(args.hosts)
+    print(f"rig run: {hosts.workers} worker(s) on {len(hosts.hosts)} host(s) "
+          f"({args.hosts})", flush=True)
+    check_hosts(hosts)
+    return hosts
+
+
+def _hosts_command(args: argparse.Namespace) -> int:
+    """Check the hosts (to stderr); print pytest's arguments for them (to stdout), e.g. for
+    ``make nightly-property XDIST="$(rig hosts hosts.toml)"``."""
+    import shlex
+
+    from rig.hosts.check import check_hosts
+
+    try:
+        hosts = load_hosts(args.file)
+        check_hosts(hosts, say=lambda line: print(line, file=sys.stderr))
+    except ConfigError as e:
+        print(f"rig: configuration error: {e}", file=sys.stderr)
+        return EXIT_INFRA
+    print(" ".join(shlex.quote(a) for a in tx_args(hosts)))
+    return EXIT_OK
 
 
 def _render(report_dir: Path) -> None:
@@ -266,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"demo": _demo, "run": _run, "replay": _replay, "faults": _faults,
-                "report": _report, "selfcheck": _selfcheck}[args.command](args)
+                "report": _report, "selfcheck": _selfcheck,
+                "hosts": _hosts_command}[args.command](args)
     except (ChainError, ControlError, TimeoutError, OSError, ReportError) as e:
         print(f"rig: infrastructure error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_INFRA

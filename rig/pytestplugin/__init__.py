@@ -17,6 +17,7 @@ from rig.pytestplugin.chain import (
     platform_session,
     pytest_runtest_setup,
 )
+from rig.pytestplugin.hosts import pytest_load_initial_conftests
 from rig.pytestplugin.machine import machine_factory
 from rig.pytestplugin.options import pytest_addoption
 from rig.pytestplugin.scenarios import pytest_collect_file, pytest_sessionstart
@@ -46,9 +47,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 __all__ = [
-    "artifacts", "chain", "isolated_chain", "machine_factory", "platform",
-    "platform_session", "pytest_addoption", "pytest_collect_file", "pytest_configure",
-    "pytest_configure_node", "pytest_report_header", "pytest_runtest_logreport",
-    "pytest_runtest_setup", "pytest_sessionfinish", "pytest_sessionstart",
-    "pytest_terminal_summary", "rig_seed", "rng",
+    "artifacts",
+    "chain",
+    "isolated_chain",
+    "machine_factory",
+    "platform",
+    "platform_session",
+    "pytest_addoption",
+    "pytest_collect_file",
+    "pytest_configure",
+    "pytest_configure_node",
+    "pytest_load_initial_conftests",
+    "pytest_report_header",
+    "pytest_runtest_logreport",
+    "pytest_runtest_setup",
+    "pytest_sessionfinish",
+    "pytest_sessionstart",
+    "pytest_terminal_summary",
+    "rig_seed",
+    "rng",
 ]

@@ -25,3 +25,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rig-reruns", type=int, default=0, metavar="N",
                     help="re-run each failed scenario N times from the same seed and classify "
                          "it reproducible or intermittent (`rig run` asks for 3; 0: never)")
+    group.addoption("--rig-path", action="append", default=[], metavar="PATH",
+                    help="collect PATH (relative to the checkout): how a run spread over "
+                         "hosts names its tests (rig/pytestplugin/hosts.py)")

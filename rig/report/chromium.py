@@ -1,9 +1,10 @@
 """Render a page in headless Chromium and return its DOM after the scripts ran.
 
 Allure's single-file report builds its pages client-side, so checking what an auditor sees
-needs a browser. Debian's ``chromium`` (``tools/install-chromium.sh``) runs with the flags of
-the toolchain notes, a fresh ``--user-data-dir`` per call (no profile state leaks between
-runs) and ``--virtual-time-budget`` so the page's JavaScript finishes before ``--dump-dom``.
+needs a browser. Debian's ``chromium`` (``tools/install-debian.sh chromium:chromium``) runs
+with the flags of the toolchain notes, a fresh ``--user-data-dir`` per call (no profile state
+leaks between runs) and ``--virtual-time-budget`` so the page's JavaScript finishes before
+``--dump-dom``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def find_chromium() -> Path:
         if found:
             return Path(found)
     raise ChromiumNotFoundError("no chromium found (looked for /usr/bin/chromium, chromium, "
-                                "chromium-browser): run tools/install-chromium.sh")
+                                "chromium-browser): run tools/install-debian.sh chromium:chromium")
 
 
 def file_url(path: Path, fragment: str = "") -> str:

@@ -24,7 +24,7 @@ class ReportNotOfflineError(ReportError):
 
 
 class ChromiumNotFoundError(ReportError):
-    """No chromium binary; ``tools/install-chromium.sh`` installs Debian's."""
+    """No chromium binary; ``tools/install-debian.sh chromium:chromium`` installs Debian's."""
 
 
 class ChromiumError(ReportError):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
+import socket
 import tempfile
 import time
 import traceback
@@ -27,6 +29,7 @@ from rig.harness.collect import collect_history
 from rig.harness.control import ControlError
 from rig.harness.machine_rig import MachineRig
 from rig.history import History, TimelineEntry
+from rig.hosts.xdist import HOST_ENV
 from rig.oracle import OracleReport, check
 from rig.platform import deploy_platform
 from rig.platform.rental import RentalTerms
@@ -76,7 +79,7 @@ class RunResult:
                 "expect": dict(self.scenario.expect),
                 "reproduction": self.reproduction.to_json() if self.reproduction else None,
                 "report": self.report.to_json() if self.report else None,
-                "duration": self.duration}
+                "duration": self.duration, "host": _host()}
 
     def write_record(self) -> None:
         """``run.json`` in the run's directory (again, once re-runs classified it)."""
@@ -90,6 +93,12 @@ class RunResult:
     def replay(self) -> str:
         src = self.scenario.source or self.scenario.name
         return f"rig replay {self.run_seed} {src}"
+
+
+def _host() -> str:
+    """Where the scenario ran: the hosts file's name for this host (rig.hosts), else the
+    machine's own name."""
+    return os.environ.get(HOST_ENV) or socket.gethostname()
 
 
 def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:

@@ -96,10 +96,11 @@ def chromium() -> Path:
         return find_chromium()
     except ChromiumNotFoundError:
         pass
-    done = subprocess.run(["bash", str(ROOT / "tools" / "install-chromium.sh")],
+    done = subprocess.run(["bash", str(ROOT / "tools" / "install-debian.sh"), "chromium:chromium"],
                           capture_output=True, text=True, timeout=900, check=False)
     if done.returncode != 0:
-        pytest.skip(f"chromium cannot be installed here (tools/install-chromium.sh exited "
+        pytest.skip("chromium cannot be installed here (tools/install-debian.sh chromium:chromium "
+                    f"exited "
                     f"{done.returncode}: {done.stderr.strip()[-300:]})")
     return find_chromium()
 

@@ -1,0 +1,33 @@
+"""pytest-xdist ``--tx`` specifications for hosts: ``N*ssh=NAME//python=...//chdir=...``.
+
+The worker's Python is the host's copy of this checkout's virtual environment; its working
+directory is a scratch directory, since for an SSH worker xdist copies pytest itself into
+the working directory (the checkout stays clean). ``RIG_HOST`` tells each worker which host
+it is, for its run records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rig.hosts.config import Hosts
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+SCRATCH = "/tmp/coffeepay-rig-xdist-"   # + the host's name: execnet makes one level only
+HOST_ENV = "RIG_HOST"
+
+
+def tx_specs(hosts: Hosts) -> list[str]:
+    config = f"//ssh_config={hosts.ssh_config}" if hosts.ssh_config else ""
+    return [f"{h.workers}*ssh={h.name}//python={PYTHON}//chdir={SCRATCH}{h.name}"
+            f"//env:{HOST_ENV}={h.name}{config}" for h in hosts.hosts]
+
+
+def tx_args(hosts: Hosts) -> list[str]:
+    """pytest's arguments that spread the run over ``hosts``. A worker starts in its scratch
+    directory, so the checkout's root and settings are named; every value is joined to its
+    option with ``=`` (xdist reads a separate argument naming an existing path as a path to
+    collect: rig/pytestplugin/hosts.py)."""
+    return ([f"--tx={spec}" for spec in tx_specs(hosts)]
+            + ["--dist=load", f"--rootdir={ROOT}", f"--config-file={ROOT / 'pyproject.toml'}"])
