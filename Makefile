@@ -9,11 +9,12 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test test-hardhat rig soak demo lint gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
+.PHONY: test test-hardhat test-hosts rig soak demo lint gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
 
 help:
 	@echo "make test     install pinned dependencies, lint, run the test suite"
 	@echo "make test-hardhat  contracts, payment path, demo and scenarios against Hardhat's node"
+	@echo "make test-hosts  the suite spread over two SSH hosts on 127.0.0.1 (docs/hosts.md)"
 	@echo "make rig      the scenario suite on the emulated default, HTML report in reports/"
 	@echo "make soak     make rig 10 times with different seeds beside a CPU hog (flake soak)"
 	@echo "make demo     one rental's happy path through the firmware, with its ledger"
@@ -56,11 +57,17 @@ lint: $(STAMPS)/python
 test: deps lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-hardhat
+	$(MAKE) --no-print-directory test-hosts
 
 # The rig attached (--chain-url) to a node it did not start: Hardhat 2.x from the npm lock.
 # Skips only for capabilities Hardhat lacks, no more than the known ones (docs/chain.md).
 test-hardhat: deps
 	$(PY) tools/hardhat_suite.py
+
+# The suite spread over two hosts by SSH (OpenSSH servers on 127.0.0.1): scenarios with an
+# anvil per worker, scenarios on one shared node without dev methods, the property shards.
+test-hosts: deps
+	$(PY) tools/hosts_suite.py
 
 rig: deps
 	$(VENV)/bin/rig run --report reports $(RIG_ARGS)
