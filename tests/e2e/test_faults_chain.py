@@ -31,6 +31,7 @@ from rig.harness.machine_rig import MachineRig
 from rig.platform import deploy_platform
 from rig.platform.channels import channel_state
 from rig.platform.rental import start_rental
+from rig.scenario.needs import NODE_PROCESS
 from tests.e2e.support import active, fault_ctx, idle
 
 
@@ -324,7 +325,7 @@ def own_machine(own_node, tmp_path: Path, rng, request) -> Iterator[tuple[Anvil,
         m.close()
 
 
-@pytest.mark.anvil_only
+@pytest.mark.needs(NODE_PROCESS)   # restarts its own anvil: never an attached node
 def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_machine):
     node, m = own_machine
     idle(m)
@@ -345,7 +346,7 @@ def test_node_restart_firmware_reconnects_and_the_chain_kept_its_state(own_machi
     assert len(_redeem_hashes(m, 0)) == 2
 
 
-@pytest.mark.anvil_only
+@pytest.mark.needs(NODE_PROCESS)   # restarts its own anvil: never an attached node
 def test_drop_tx_watches_on_through_a_node_restart(own_machine):
     _, m = own_machine
     ctx = fault_ctx(m)
@@ -359,7 +360,7 @@ def test_drop_tx_watches_on_through_a_node_restart(own_machine):
     assert m.chain.automine()
 
 
-@pytest.mark.anvil_only
+@pytest.mark.needs(NODE_PROCESS)   # restarts its own anvil: never an attached node
 def test_reorg_below_a_node_restart_is_refused_and_the_contracts_stay(own_machine):
     _, m = own_machine
     make_fault("chain.node_restart").fire(fault_ctx(m))
