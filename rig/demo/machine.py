@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rig.chain.node import Chain
 from rig.chain.tx import events_in_range
+from rig.demo.challenge import challenge_period, pass_deadline
 from rig.demo.narrator import Narrator, euros
 from rig.harness.assemble import build_machine
 from rig.harness.collect import collect_history
@@ -53,7 +54,7 @@ def _link(timeline: list[TimelineEntry], m: MachineRig, action: str, note: str) 
 def run(chain: Chain, narrator: Narrator, seed: int, profile: str = "emulated",
         workdir: Path | None = None) -> dict:
     rng = random.Random(seed)
-    p = deploy_platform(chain, challenge_period=24 * 3600)
+    p = deploy_platform(chain, challenge_period=challenge_period(chain))
     supply_before = p.token.functions.totalSupply().call()
     a = p.actors
     narrator.step("platform deployed on the chain", chain_id=chain.chain_id, **p.addresses())
@@ -142,8 +143,7 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
     _redeemed_through(m, latest["cumulative"])
     narrator.step("the machine saw the close request and redeemed its latest receipt in time",
                   redeemed=euros(channel_state(p, r.channel_id).redeemed))
-    now = m.chain.timestamp()
-    m.advance(deadline - now + 1)
+    pass_deadline(m.chain, deadline, m.advance)   # the firmware's clock moves along
     _step(timeline, m, "settle")
     p.tx(a.customer, p.payments.functions.settle(r.channel_id))
     (settled,) = events_in_range(p.payments, "Settled", channelId=r.channel_id)

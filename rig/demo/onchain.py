@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rig.chain.node import Chain
 from rig.chain.tx import events
+from rig.demo.challenge import challenge_period, pass_deadline
 from rig.demo.narrator import Narrator, euros
 from rig.platform import deploy_platform
 from rig.platform.channels import channel_state, signed
@@ -15,7 +16,7 @@ from rig.platform.rental import start_rental
 
 
 def run(chain: Chain, narrator: Narrator, coffees: int = 12) -> dict:
-    p = deploy_platform(chain, challenge_period=24 * 3600)
+    p = deploy_platform(chain, challenge_period=challenge_period(chain))
     a = p.actors
     narrator.step("platform deployed", **p.addresses())
     supply_before = p.token.functions.totalSupply().call()
@@ -58,8 +59,7 @@ def run(chain: Chain, narrator: Narrator, coffees: int = 12) -> dict:
     deadline = channel_state(p, r.channel_id).close_deadline
     narrator.step("customer terminated the rental: deposit back, challenge period started",
                   deadline=deadline)
-    chain.set_next_block_timestamp(deadline + 1)
-    chain.mine()
+    pass_deadline(chain, deadline)
     p.tx(a.customer, p.payments.functions.settle(r.channel_id))
     state = channel_state(p, r.channel_id)
     refund = state.deposit - state.redeemed
