@@ -14,31 +14,21 @@ part's wall time; exits 1 when any part fails.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rig.chain.hardhat import HardhatNode  # noqa: E402
+from tools.suite import Part, run_part, summary  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
 PYTEST = [str(VENV / "pytest"), "-q", "-p", "no:cacheprovider", "-rs",
           "--only-capability-skips"]
 # Skips Hardhat 2.29 is known to cause; more means something new asks for what it lacks.
 KNOWN_SKIPS = {"contracts": 0, "scenarios": 4}
-
-
-@dataclass
-class Part:
-    name: str
-    argv: list[str]
-    seconds: float = 0.0
-    code: int | None = None
 
 
 def parts(url: str) -> list[Part]:
@@ -63,16 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{node.version()} at {node.url}", flush=True)
         todo = [p for p in parts(node.url) if not opts.only or p.name in opts.only]
         for part in todo:
-            print(f"\n=== {part.name}: {' '.join(part.argv)}", flush=True)
-            t = time.monotonic()
-            part.code = subprocess.run(part.argv, cwd=ROOT, env=os.environ.copy()).returncode
-            part.seconds = time.monotonic() - t
-    print("\n=== the rig on Hardhat")
-    for part in todo:
-        print(f"  {part.name:<13} {'ok    ' if part.code == 0 else 'FAILED'} "
-              f"{part.seconds:7.1f} s")
-    print(f"  {'total':<13}        {time.monotonic() - started:7.1f} s")
-    return 0 if all(p.code == 0 for p in todo) else 1
+            run_part(part)
+    return summary("the rig on Hardhat", todo, started)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,8 @@ Prints each part's wall time; exits 1 when any part fails.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,21 +29,13 @@ from rig.chain.plain import PlainNode  # noqa: E402
 from rig.hosts import load_hosts  # noqa: E402
 from rig.hosts.local import LocalHosts  # noqa: E402
 from rig.hosts.xdist import tx_args  # noqa: E402
+from tools.suite import Part, run_part, summary  # noqa: E402
 
 VENV = ROOT / ".venv" / "bin"
 PYTEST = [str(VENV / "pytest"), "-q", "-p", "no:cacheprovider", "-p", "rig.pytestplugin", "-rs"]
 # Scenarios that need a chain control a shared node without dev methods cannot give: every
 # scenario that declares a need (rig/scenario/needs.py). More means something new asks.
 KNOWN_SHARED_SKIPS = 13
-
-
-@dataclass
-class Part:
-    name: str
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-    code: int | None = None
 
 
 def parts(hosts_file: Path, node_url: str | None) -> list[Part]:
@@ -77,20 +66,11 @@ def main(argv: list[str] | None = None) -> int:
             todo = [p for p in parts(hosts.hosts_file, node.url if node else None)
                     if p.name in wanted]
             for part in todo:
-                print(f"\n=== {part.name}: {' '.join(part.argv)}", flush=True)
-                t = time.monotonic()
-                part.code = subprocess.run(part.argv, cwd=ROOT,
-                                           env={**os.environ, **part.env}).returncode
-                part.seconds = time.monotonic() - t
+                run_part(part)
         finally:
             if node is not None:
                 node.stop()
-    print("\n=== the rig on two hosts")
-    for part in todo:
-        print(f"  {part.name:<12} {'ok    ' if part.code == 0 else 'FAILED'} "
-              f"{part.seconds:7.1f} s")
-    print(f"  {'total':<12}        {time.monotonic() - started:7.1f} s")
-    return 0 if all(p.code == 0 for p in todo) else 1
+    return summary("the rig on two hosts", todo, started)
 
 
 if __name__ == "__main__":
