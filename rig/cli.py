@@ -130,8 +130,9 @@ def _pytest_run(scenarios: list[str], run_seed: int, args: argparse.Namespace) -
     import pytest
 
     try:   # once, before anything runs: a bad configuration is one line, not N failures
-        check_run(scenarios, args.profile, args.chain_url)
         hosts = _hosts(args)
+        check_run(scenarios, args.profile, args.chain_url,
+                  sharers=hosts.workers if hosts else max(1, args.workers))
     except ConfigError as e:
         print(f"rig: configuration error: {e}", file=sys.stderr)
         return EXIT_INFRA

@@ -43,7 +43,7 @@ def check_profile(name: str, where: str = "--profile") -> None:
                                    f"give a path to a profile TOML file)")) from e
 
 
-def check_chain(url: str, timeout: float = CHAIN_TIMEOUT) -> int:
+def check_chain(url: str, timeout: float = CHAIN_TIMEOUT, sharers: int = 1) -> int:
     """The node's chain id; ConfigError when ``url`` does not answer JSON-RPC eth_chainId or
     cannot run the platform (no Cancun, no funded dev accounts: rig.chain.compat)."""
     fix = ("start the node (e.g. `anvil --port 8545`) or leave out --chain-url and the rig "
@@ -58,18 +58,22 @@ def check_chain(url: str, timeout: float = CHAIN_TIMEOUT) -> int:
     except (ValueError, KeyError, TypeError) as e:
         why = f"the answer is not a JSON-RPC eth_chainId result ({type(e).__name__})"
     else:
-        _check_node(url)
+        _check_node(url, sharers)
         return chain_id
     raise ConfigError(one_line(f"--chain-url {url}: {why}; {fix}"))
 
 
-def _check_node(url: str) -> None:
+def _check_node(url: str, sharers: int) -> None:
+    """The platform can run there, for the last of ``sharers`` too (the highest accounts)."""
     from rig.chain.compat import check_node
     from rig.chain.errors import ChainError
     from rig.chain.node import Chain
+    from rig.chain.share import NodeShare
 
     try:
         check_node(Chain(url))
+        if sharers > 1:
+            check_node(Chain(url, share=NodeShare(sharers - 1, sharers)))
     except ChainError as e:
         raise ConfigError(one_line(f"--chain-url {url}: {e}")) from e
 
@@ -108,8 +112,9 @@ def check_scenarios(paths: Iterable[Path]) -> list:
 
 
 def check_run(args: Sequence[str], profile: str | None, chain_url: str | None,
-              base: Path | None = None) -> Checked:
-    """Everything ``rig run`` can know is wrong before it runs anything."""
+              base: Path | None = None, sharers: int = 1) -> Checked:
+    """Everything ``rig run`` can know is wrong before it runs anything; ``sharers``
+    workers on one ``chain_url`` need a block of funded accounts each (rig.chain.share)."""
     if profile:
         check_profile(profile)
     files = scenario_files(args, base)
@@ -118,5 +123,5 @@ def check_run(args: Sequence[str], profile: str | None, chain_url: str | None,
         for name in sorted({sc.settings.profile for sc in scenarios}):
             users = [sc.id for sc in scenarios if sc.settings.profile == name]
             check_profile(name, where=f"{', '.join(users[:3])}: settings.profile")
-    chain_id = check_chain(chain_url) if chain_url else None
+    chain_id = check_chain(chain_url, sharers=sharers) if chain_url else None
     return Checked(files, chain_id)

@@ -14,6 +14,7 @@ from rig.chain.errors import MissingCapability, NodeUnsuitable
 from rig.chain.node import Chain, dev_account
 from rig.chain.share import ACCOUNTS_PER_SHARE, CHAIN_WIDE, NodeShare
 from rig.platform import deploy_platform
+from rig.preflight import ConfigError, check_chain
 from rig.pytestplugin.chain import missing_for, skip_reason
 from tests.chain.test_capabilities import Refusing
 
@@ -80,3 +81,6 @@ def test_a_node_with_too_few_accounts_for_its_sharers_says_how_many():
         with pytest.raises(NodeUnsuitable, match=r"needs 48 funded dev accounts.*--accounts 48"):
             check_node(Chain(small.url, share=NodeShare(2, 3)))
         check_node(Chain(small.url))          # a node of its own needs only the first twelve
+        with pytest.raises(ConfigError, match=r"2 processes share the node.*--accounts 32"):
+            check_chain(small.url, sharers=2)     # `rig run -n 2 --chain-url`, before running
+        assert check_chain(small.url) == 31337
