@@ -4,7 +4,9 @@ The order is the safety argument:
 1. nothing is brewed before the payment is durable (receipt or credit spent, fsynced);
 2. a phone pulled away at any moment before that leaves no state at all; whatever it signed
    is recovered on a later tap with GET LAST RECEIPT and becomes a credit;
-3. a coffee that was paid but not dispensed becomes a credit, never a second charge.
+3. a coffee that was paid but not dispensed becomes a credit, never a second charge;
+4. a phone that answers SIGN RECEIPT "stale" signed a receipt the machine lacks: it is
+   recovered in the same tap, as at a tap's start, and SIGN is asked once more.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from firmware.brew import BrewBoard, BrewBoardError, BrewState
 from firmware.channel_view import OPEN, ChannelView
@@ -28,6 +31,7 @@ from firmware.nfc import (
     PhoneLost,
     PhoneSession,
     SignRequest,
+    StaleReceipt,
 )
 from firmware.receipt import Domain, SignatureError, receipt_digest, recover
 from firmware.rigport import RigPort
@@ -76,25 +80,35 @@ class PaymentDesk:
         self.ref = ChannelRef(c.chain_id, c.payment_provider, self.channel_id)
         self._lock = threading.Lock()
         self._verified: dict[bytes, str] = {}   # only the signature_not_bound_to_receipt defect
+        self._phone = ""  # the wallet of the tap in progress, once SELECT returned it
 
     # ------------------------------------------------------------------ one tap
     def serve(self, session: PhoneSession) -> TapResult:
         with self._lock:
             self._t0 = self._lap = time.perf_counter()
             self._timings: dict[str, float] = {}
+            self._phone = ""
             try:
                 return replace(self._serve(session), timings=self._timings)
             except PhoneLost as e:
-                log("tap-lost", error=str(e))
-                return TapResult(Verdict.LOST, f"PhoneLost: {e}")
+                self._log("tap-lost", error=str(e))
+                return TapResult(Verdict.LOST, f"PhoneLost: {e}", self._phone)
             except NfcError as e:  # the phone answered, but not with a receipt
-                log("tap-refused", reason=str(e), kind=type(e).__name__)
-                return TapResult(Verdict.REFUSED, f"{type(e).__name__}: {e}")
+                self._log("tap-refused", reason=str(e), kind=type(e).__name__)
+                return TapResult(Verdict.REFUSED, f"{type(e).__name__}: {e}", self._phone)
             except PaymentError as e:
-                log("tap-refused", reason=str(e))
-                return TapResult(Verdict.REFUSED, str(e))
+                self._log("tap-refused", reason=str(e))
+                return TapResult(Verdict.REFUSED, str(e), self._phone)
             finally:
+                self._phone = ""
                 session.close()
+
+    def _log(self, event: str, **fields: Any) -> None:
+        """A console line that names the tap's wallet once SELECT returned it, so a refused
+        or lost tap can be traced to the phone as well as a served one."""
+        if self._phone:
+            fields.setdefault("phone", self._phone)
+        log(event, **fields)
 
     def _phase(self, name: str) -> None:
         now = time.perf_counter()
@@ -105,7 +119,7 @@ class PaymentDesk:
         self.port.checkpoint("tap")
         if not self.board_synced():
             raise PaymentError("the brew board has not answered since boot: no sales yet")
-        phone = session.select()
+        phone = self._phone = session.select()
         view: ChannelView = self.view()
         self._recover(session, view)
         self._phase("nfc")
@@ -118,10 +132,7 @@ class PaymentDesk:
         if product not in self.cfg.prices:
             raise PaymentError(f"product {product} has no price")
         price = self.cfg.prices[product]
-        credit = min(self.store.credit_balance(), price)
-        charge = price - credit
-        self._phase("checks")
-        receipt = self._charge(session, phone, view, charge, product) if charge else None
+        credit, receipt = self._pay(session, phone, view, price, product)
         if self.cfg.defect("brew_before_persist"):
             return self._brew_then_persist(product, price, receipt, credit, phone)
         brew = self.store.record_purchase(product, price, receipt, credit)
@@ -130,6 +141,39 @@ class PaymentDesk:
                              sequence=brew.sequence, credit_used=credit,
                              cumulative=receipt.cumulative if receipt else None)
         return self._brew(brew, phone)
+
+    def _pay(self, session: PhoneSession, phone: str, view: ChannelView, price: int,
+             product: int) -> tuple[int, StoredReceipt | None]:
+        """Credit first, a receipt for the rest: (credit used, receipt or None).
+
+        A stale answer means the phone signed a receipt this machine lacks (GET LAST RECEIPT
+        at the tap's start did not show it). It is recovered as at a tap's start, so its
+        credit counts, and the purchase is priced and signed once more: one tap, not two. A
+        second stale answer refuses the tap rather than asking again."""
+        try:
+            return self._pay_once(session, phone, view, price, product)
+        except StaleReceipt as e:
+            self._phase("nfc")
+            self._log("sign-stale", error=str(e))
+            not_adopted = self._recover(session, view)
+            self._phase("nfc")
+            if not_adopted:
+                raise PaymentError(
+                    f"the phone answered SIGN RECEIPT stale (it signed a receipt this machine "
+                    f"lacks), and its last receipt cannot be adopted: {not_adopted}") from e
+        try:
+            return self._pay_once(session, phone, view, price, product)
+        except StaleReceipt as e:
+            raise PaymentError(f"the phone answered SIGN RECEIPT stale again after its last "
+                               f"receipt was recovered; not asking a third time: {e}") from e
+
+    def _pay_once(self, session: PhoneSession, phone: str, view: ChannelView, price: int,
+                  product: int) -> tuple[int, StoredReceipt | None]:
+        credit = min(self.store.credit_balance(), price)
+        charge = price - credit
+        self._phase("checks")
+        receipt = self._charge(session, phone, view, charge, product) if charge else None
+        return credit, receipt
 
     def _charge(self, session: PhoneSession, phone: str, view: ChannelView, charge: int,
                 product: int) -> StoredReceipt:
@@ -173,36 +217,43 @@ class PaymentDesk:
         return signer
 
     # ------------------------------------------------------------------ recovery
-    def _recover(self, session: PhoneSession, view: ChannelView) -> None:
-        """Adopt a receipt this phone signed that the machine lost (power cut, old backup)."""
+    def _recover(self, session: PhoneSession, view: ChannelView) -> str:
+        """Adopt a receipt this phone signed that the machine lost (power cut, old backup).
+
+        Returns why nothing was adopted, or "" when a receipt was."""
         last = session.get_last_receipt(self.ref.chain_id, self.ref.contract, self.channel_id)
         latest = self.store.latest_receipt()
-        if last is None or (latest is not None and last.sequence <= latest.sequence):
-            if last is not None and self.cfg.defect("accept_stale_receipt"):
+        if last is None:
+            return "the phone reports no receipt on this channel"
+        if latest is not None and last.sequence <= latest.sequence:
+            if self.cfg.defect("accept_stale_receipt"):
                 self._adopt_stale(last, view)
-            return
+            return (f"its last receipt #{last.sequence} is not newer than the machine's "
+                    f"#{latest.sequence}")
         if latest and last.cumulative_amount <= latest.cumulative:
-            log("recover-ignored", reason="cumulative does not grow", sequence=last.sequence)
-            return
+            return self._ignored("cumulative does not grow", last.sequence)
         if last.cumulative_amount > view.deposit and not self.cfg.defect("ignore_offline_bound"):
             # Never redeemable (the contract refuses it) and a credit the deposit cannot pay:
             # the offline bound holds for recovered receipts as for signed ones.
-            log("recover-ignored", reason=f"cumulative {last.cumulative_amount} exceeds the "
-                f"{view.deposit} deposit last seen on-chain", sequence=last.sequence)
-            return
+            return self._ignored(f"cumulative {last.cumulative_amount} exceeds the "
+                                 f"{view.deposit} deposit last seen on-chain", last.sequence)
         try:
             signer = self._verify(last.sequence, last.cumulative_amount, last.signature, view)
         except PaymentError as e:
-            log("recover-ignored", reason=str(e), sequence=last.sequence)
-            return
+            return self._ignored(str(e), last.sequence)
         credit = self.store.adopt_recovered(StoredReceipt(
             last.sequence, last.cumulative_amount,
             last.cumulative_amount - (latest.cumulative if latest else 0),
             last.signature, signer, None, "recovered"))
-        log("receipt-recovered", sequence=last.sequence, cumulative=last.cumulative_amount,
-            credit=credit)
+        self._log("receipt-recovered", sequence=last.sequence,
+                  cumulative=last.cumulative_amount, credit=credit)
         self.port.checkpoint("receipt-recovered", sequence=last.sequence,
                              cumulative=last.cumulative_amount, credit=credit)
+        return ""
+
+    def _ignored(self, reason: str, sequence: int) -> str:
+        self._log("recover-ignored", reason=reason, sequence=sequence)
+        return f"receipt #{sequence}: {reason}"
 
     def _adopt_stale(self, last: LastReceipt, view: ChannelView) -> None:
         """Defect ``accept_stale_receipt``: an older receipt replaces the latest one."""
@@ -221,7 +272,7 @@ class PaymentDesk:
         try:
             outcome = self.board.brew(brew.brew_id, brew.product, on_ack=acknowledged)
         except BrewBoardError as e:
-            log("brew-unknown", brew_id=brew.brew_id, error=str(e))
+            self._log("brew-unknown", brew_id=brew.brew_id, error=str(e))
             return TapResult(Verdict.PENDING, str(e), phone, brew.brew_id, brew.sequence)
         return self._settle_brew(brew, outcome.state, outcome.reason, phone)
 
@@ -230,7 +281,8 @@ class PaymentDesk:
         if state is BrewState.DONE:
             self.store.set_brew_state(brew.brew_id, Stored.DONE)
             self.port.checkpoint("brew-done", brew_id=brew.brew_id)
-            log("brew-done", brew_id=brew.brew_id, product=brew.product, price=brew.price)
+            self._log("brew-done", brew_id=brew.brew_id, product=brew.product,
+                      price=brew.price)
             return TapResult(Verdict.SERVED, "", phone, brew.brew_id, brew.sequence)
         if state in (BrewState.FAILED, BrewState.REJECTED, BrewState.UNKNOWN):
             # Reported before the credit is durable: a power cut here leaves the paid brew
@@ -242,7 +294,7 @@ class PaymentDesk:
                 self.store.grant_extra_credit(brew.price, brew.brew_id)
             self.port.checkpoint("credit-granted", brew_id=brew.brew_id, value=brew.price,
                                  reason=reason or state.value)
-            log("brew-failed", brew_id=brew.brew_id, reason=reason or state.value)
+            self._log("brew-failed", brew_id=brew.brew_id, reason=reason or state.value)
             return TapResult(Verdict.CREDITED, reason or state.value, phone, brew.brew_id,
                              brew.sequence)
         return TapResult(Verdict.PENDING, state.value, phone, brew.brew_id, brew.sequence)

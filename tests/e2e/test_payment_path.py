@@ -2,18 +2,62 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from dataclasses import dataclass, field
 
-from emulators.phone import Behaviour
+from emulators.nfc.application import CardAction
+from emulators.phone import Behaviour, Phone
 from emulators.phone.behaviour import PullAway
 from rig.chain.tx import events_in_range
+from rig.harness.machine_rig import MachineRig
 from rig.platform.channels import channel_state
+
+GET_LAST, SIGN = b"\x80\x12", b"\x80\x10"
+NOTHING_SIGNED, STALE = b"\x6a\x88", b"\x69\x86"
 
 
 def _booted(m):
     m.power_on()
     m.wait_synced()
     return m
+
+
+@dataclass(eq=False)
+class HidingPhone(Phone):
+    """A wallet that keeps its last receipt from the machine: the first ``hide_last`` GET
+    LAST RECEIPT commands answer "signed none", the first ``stale_signs`` SIGN RECEIPT
+    commands "stale". The machine then first learns of the receipt it lost from a 69 86."""
+
+    hide_last: int = 0
+    stale_signs: int = 0
+    commands: list[bytes] = field(default_factory=list)   # CLA INS of every command seen
+
+    def process_apdu(self, command: bytes) -> CardAction:
+        self.commands.append(command[:2])
+        if command[:2] == GET_LAST and self.hide_last:
+            self.hide_last -= 1
+            return CardAction(NOTHING_SIGNED)
+        if command[:2] == SIGN and self.stale_signs:
+            self.stale_signs -= 1
+            return CardAction(STALE)
+        return super().process_apdu(command)
+
+
+def _signed_but_lost(m: MachineRig, product: int) -> Phone:
+    """Phone 1 signs receipt #1 and leaves before the machine has it."""
+    phone = m.phones[0]
+    phone.behaviour = Behaviour(pull_away=PullAway.BEFORE_RESPONSE)
+    assert m.tap(phone, product=product).verdict == "lost"
+    phone.behaviour = Behaviour()
+    assert [r.sequence for r in phone.wallet.receipts()] == [1]
+    assert m.status()["latest"] is None
+    return phone
+
+
+def _console(m: MachineRig) -> list[dict]:
+    return [json.loads(line) for line in m.pi.console.read_text().splitlines()
+            if line.startswith("{")]
 
 
 def test_one_coffee_paid_brewed_and_redeemed(machine_factory):
@@ -169,3 +213,65 @@ def test_power_cut_mid_tap_takes_the_phone_away_and_reports_the_tap_interrupted(
     assert out.verdict == "interrupted" and out.reason == "the machine lost power"
     assert out.ended == "removed"        # taken off the dark reader, not left to time out
     assert m.phones[0].wallet.receipts() == () and m.board.dispenses.records() == ()
+
+
+def test_a_stale_answer_is_recovered_and_the_receipt_extended_in_the_same_tap(machine_factory):
+    m = _booted(machine_factory())
+    prices = m.rental.terms.prices
+    hiding = HidingPhone(_signed_but_lost(m, product=1).wallet, hide_last=1)
+    mark = m.control.mark()
+    out = m.tap(hiding, product=3)    # SIGN #1 is stale: the phone signed #1 last tap
+    assert out.verdict == "served" and out.sequence == 2, out
+    assert hiding.commands[1:] == [GET_LAST, SIGN, GET_LAST, SIGN]   # after SELECT
+    s = m.status()
+    assert (s["latest"]["sequence"], s["latest"]["cumulative"]) == (2, prices[3])
+    assert s["credits"] == 0          # the recovered #1 paid part of this coffee
+    assert [(r.sequence, r.cumulative_amount) for r in hiding.wallet.receipts()] == [
+        (1, prices[1]), (2, prices[3])]
+    assert len(m.board.dispenses.records()) == 1
+    tap = ["tap", "receipt-recovered", "receipt-signed", "receipt-persisted", "brew-started",
+           "brew-done", "tap-done"]   # as a tap that recovers at its start: no new checkpoint
+    assert [c.name for c in m.control.checkpoints[mark:] if c.name in tap] == tap
+    lines = [e for e in _console(m) if e["event"] in ("sign-stale", "receipt-recovered",
+                                                       "brew-done", "tap")]
+    assert [e["event"] for e in lines][-4:] == ["sign-stale", "receipt-recovered", "brew-done",
+                                                "tap"]
+    assert all(e["phone"] == hiding.address for e in lines[-4:]), lines
+
+
+def test_a_phone_stale_again_after_the_recovery_is_refused_without_a_third_sign(
+        machine_factory):
+    m = _booted(machine_factory())
+    prices = m.rental.terms.prices
+    hiding = HidingPhone(_signed_but_lost(m, product=1).wallet, hide_last=1, stale_signs=2)
+    out = m.tap(hiding, product=3)
+    assert out.verdict == "refused" and "stale again" in out.reason, out
+    assert hiding.commands.count(SIGN) == 2
+    s = m.status()                    # the recovered receipt stays adopted, as a credit
+    assert s["latest"]["sequence"] == 1 and s["latest"]["origin"] == "recovered"
+    assert s["credits"] == prices[1]
+    assert m.board.dispenses.records() == ()
+    out = m.tap(hiding, product=1)    # which pays the next coffee
+    assert out.verdict == "served" and out.sequence is None
+    assert m.status()["credits"] == 0
+
+
+def test_a_stale_phone_whose_last_receipt_cannot_be_adopted_is_refused(machine_factory):
+    m = _booted(machine_factory())
+    hiding = HidingPhone(_signed_but_lost(m, product=1).wallet, hide_last=2)
+    out = m.tap(hiding, product=3)
+    assert out.verdict == "refused" and "cannot be adopted" in out.reason, out
+    assert hiding.commands[1:] == [GET_LAST, SIGN, GET_LAST]
+    assert m.status()["latest"] is None and m.board.dispenses.records() == ()
+
+
+def test_every_line_of_a_refused_tap_names_the_wallet(machine_factory):
+    m = _booted(machine_factory())
+    phone = m.phones[1]
+    phone.behaviour = Behaviour(decline=True)
+    mark = m.control.mark()
+    assert m.tap(phone, product=2).verdict == "refused"
+    assert m.control.wait_for("tap-done", after=mark).data["phone"] == phone.address
+    lines = [e for e in _console(m) if e["event"] in ("tap-refused", "tap")]
+    assert [e["event"] for e in lines] == ["tap-refused", "tap"]
+    assert all(e["phone"] == phone.address for e in lines), lines
