@@ -9,10 +9,10 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test test-hardhat test-hosts rig soak demo lint gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
+.PHONY: test test-hardhat test-hosts rig soak demo lint typecheck gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
 
 help:
-	@echo "make test     install pinned dependencies, lint, run the test suite"
+	@echo "make test     install pinned dependencies, lint, type-check, run the test suite"
 	@echo "make test-hardhat  contracts, payment path, demo and scenarios against Hardhat's node"
 	@echo "make test-hosts  the suite spread over two SSH hosts on 127.0.0.1 (docs/hosts.md)"
 	@echo "make rig      the scenario suite on the emulated default, HTML report in reports/"
@@ -54,7 +54,11 @@ $(STAMPS)/openssh: tools/install-debian.sh
 lint: $(STAMPS)/python
 	$(VENV)/bin/ruff check .
 
-test: deps lint
+# mypy over the packages [tool.mypy] in pyproject.toml lists; any error fails the build.
+typecheck: $(STAMPS)/python
+	$(VENV)/bin/mypy
+
+test: deps lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-hardhat
 	$(MAKE) --no-print-directory test-hosts
@@ -103,11 +107,13 @@ nightly: deps
 	$(PY) -m bench.crash_states --states 1000
 	$(MAKE) -j2 nightly-property nightly-fuzz
 
-# XDIST spreads the shards: "-n 4" here, or `XDIST="$$(rig hosts hosts.toml)"` over hosts.
-XDIST ?= -n 4
+# HOSTS=hosts.toml spreads the shards over SSH hosts (docs/hosts.md); else 4 workers here.
+# `rig hosts` runs with the nightly's settings in its environment: it forwards them.
+HOSTS ?=
 nightly-property: deps
-	COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=4 \
-	  $(VENV)/bin/pytest -q -p no:cacheprovider -p rig.pytestplugin $(XDIST) \
+	export COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=4 && \
+	  spread='-n 4' && $(if $(HOSTS),spread="$$($(VENV)/bin/rig hosts $(HOSTS))" &&) \
+	  eval $(VENV)/bin/pytest -q -p no:cacheprovider -p rig.pytestplugin "$$spread" \
 	  --rig-path=tests/property/test_rig_stateful.py \
 	  -k random_fault_schedules --junitxml=bench/results/nightly-property.xml
 

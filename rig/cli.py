@@ -163,7 +163,8 @@ def _hosts(args: argparse.Namespace) -> Hosts | None:
 
 def _hosts_command(args: argparse.Namespace) -> int:
     """Check the hosts (to stderr); print pytest's arguments for them (to stdout), e.g. for
-    ``make nightly-property XDIST="$(rig hosts hosts.toml)"``."""
+    ``make nightly-property HOSTS=hosts.toml``. The ``COFFEEPAY_*`` settings of this
+    environment go along to the workers (rig.hosts.xdist)."""
     import shlex
 
     from rig.hosts.check import check_hosts

@@ -18,6 +18,7 @@ Prints each part's wall time; exits 1 when any part fails.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,16 +46,16 @@ def shared_node_skips() -> int:
 
 
 def parts(hosts_file: Path, node_url: str | None) -> list[Part]:
-    spread = tx_args(load_hosts(hosts_file))
+    hosts = load_hosts(hosts_file)
+    shards = {"COFFEEPAY_HYPOTHESIS_SHARDS": "2"}    # what `rig hosts` forwards, as a shell's
     out = [Part("scenarios", [str(VENV / "rig"), "run", "--hosts", str(hosts_file)])]
     if node_url is not None:
         out.append(Part("shared-node", [
-            *PYTEST, *spread, "--rig-path=scenarios", f"--chain-url={node_url}",
+            *PYTEST, *tx_args(hosts), "--rig-path=scenarios", f"--chain-url={node_url}",
             "--only-capability-skips", f"--max-capability-skips={shared_node_skips()}"]))
-    out.append(Part("property", [*PYTEST, *spread,
+    out.append(Part("property", [*PYTEST, *tx_args(hosts, {**os.environ, **shards}),
                                  "--rig-path=tests/property/test_rig_stateful.py",
-                                 "-k", "random_fault_schedules"],
-                    env={"COFFEEPAY_HYPOTHESIS_SHARDS": "2"}))
+                                 "-k", "random_fault_schedules"], env=shards))
     return out
 
 

@@ -53,12 +53,24 @@ def test_each_host_becomes_a_tx_spec_running_this_checkouts_python():
     from rig.hosts.config import Host
 
     hosts = Hosts((Host("a", 2), Host("qa@b")), Path("/etc/rig/ssh_config"))
-    assert tx_specs(hosts) == [
+    assert tx_specs(hosts, environ={}) == [
         f"2*ssh=a//python={PYTHON}//chdir=/tmp/coffeepay-rig-xdist-a//env:RIG_HOST=a"
         "//ssh_config=/etc/rig/ssh_config",
         f"1*ssh=qa@b//python={PYTHON}//chdir=/tmp/coffeepay-rig-xdist-qa@b//env:RIG_HOST=qa@b"
         "//ssh_config=/etc/rig/ssh_config"]
-    args = tx_args(hosts)
+    args = tx_args(hosts, environ={})
     assert f"--rootdir={ROOT}" in args and "--dist=load" in args
     # no argument of its own may name an existing path: xdist would map it onto its copies
     assert not any(Path(a).exists() for a in args)
+
+
+def test_the_projects_settings_go_to_the_remote_workers():
+    """An SSH worker inherits nothing: the nightly's profile and shard count must travel."""
+    from rig.hosts.config import Host
+
+    env = {"COFFEEPAY_HYPOTHESIS_PROFILE": "nightly", "COFFEEPAY_HYPOTHESIS_SHARDS": "4",
+           "HOME": "/root", "PATH": "/usr/bin"}
+    (spec,) = tx_specs(Hosts((Host("a"),)), environ=env)
+    assert "//env:COFFEEPAY_HYPOTHESIS_PROFILE=nightly" in spec
+    assert "//env:COFFEEPAY_HYPOTHESIS_SHARDS=4" in spec
+    assert "HOME" not in spec and "PATH" not in spec
