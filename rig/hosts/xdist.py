@@ -8,6 +8,7 @@ it is, for its run records; the controller's ``COFFEEPAY_*`` settings go along.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,9 @@ from rig.hosts.config import Hosts
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
-SCRATCH = "/tmp/coffeepay-rig-xdist-"   # + the host's name: execnet makes one level only
+# + the host's name (execnet makes one directory level only) and the checkout's, so that two
+# checkouts (or two hosts played on one machine) never copy pytest into one directory at once.
+SCRATCH = f"/tmp/coffeepay-rig-xdist-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}-"
 HOST_ENV = "RIG_HOST"
 ENV_PREFIX = "COFFEEPAY_"
 

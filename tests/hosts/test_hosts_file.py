@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rig.hosts import Hosts, HostsError, load_hosts
-from rig.hosts.xdist import PYTHON, ROOT, tx_args, tx_specs
+from rig.hosts.xdist import PYTHON, ROOT, SCRATCH, tx_args, tx_specs
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -54,11 +54,12 @@ def test_each_host_becomes_a_tx_spec_running_this_checkouts_python():
 
     hosts = Hosts((Host("a", 2), Host("qa@b")), Path("/etc/rig/ssh_config"))
     assert tx_specs(hosts, environ={}) == [
-        f"2*ssh=a//python={PYTHON}//chdir=/tmp/coffeepay-rig-xdist-a//env:RIG_HOST=a"
+        f"2*ssh=a//python={PYTHON}//chdir={SCRATCH}a//env:RIG_HOST=a"
         "//ssh_config=/etc/rig/ssh_config",
-        f"1*ssh=qa@b//python={PYTHON}//chdir=/tmp/coffeepay-rig-xdist-qa@b//env:RIG_HOST=qa@b"
+        f"1*ssh=qa@b//python={PYTHON}//chdir={SCRATCH}qa@b//env:RIG_HOST=qa@b"
         "//ssh_config=/etc/rig/ssh_config"]
     args = tx_args(hosts, environ={})
+    assert SCRATCH.startswith("/tmp/coffeepay-rig-xdist-") and len(SCRATCH) == 34
     assert f"--rootdir={ROOT}" in args and "--dist=load" in args
     # no argument of its own may name an existing path: xdist would map it onto its copies
     assert not any(Path(a).exists() for a in args)
