@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Concatenate, Protocol
 
 
 class Part(Protocol):
@@ -24,11 +24,17 @@ class PartContext:
     rng: random.Random
 
 
-_KINDS: dict[tuple[str, str], Callable[..., Part]] = {}
+PartFactory = Callable[Concatenate[PartContext, ...], Part]
+"""A part kind: called with the machine's context and the profile's parameters for the part.
+
+Typing the registry with it is what makes mypy prove each registered kind is a ``Part``
+(``config``/``close`` with these signatures) and takes a ``PartContext`` first."""
+
+_KINDS: dict[tuple[str, str], PartFactory] = {}
 
 
-def register(part: str, kind: str) -> Callable[[Callable[..., Part]], Callable[..., Part]]:
-    def deco(factory: Callable[..., Part]) -> Callable[..., Part]:
+def register(part: str, kind: str) -> Callable[[PartFactory], PartFactory]:
+    def deco(factory: PartFactory) -> PartFactory:
         _KINDS[(part, kind)] = factory
         return factory
 
