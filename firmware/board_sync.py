@@ -26,7 +26,7 @@ def sync_with_board(store: Store, board: BrewBoard, prices: dict[int, int]) -> b
         return False
     value = sum(prices.get(product, 0) for _, product in forgotten)
     with store.tx() as db:
-        unaccounted = int(store.get("unrecorded_dispensed", 0))  # type: ignore[arg-type]
+        unaccounted = store.get_int("unrecorded_dispensed")
         store.put(db, "unrecorded_dispensed", unaccounted + value)
     next_id = store.resume_above(status.high_water)
     log("board-synced", high_water=status.high_water, next_brew_id=next_id,

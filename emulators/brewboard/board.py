@@ -309,6 +309,7 @@ class EmulatedBrewBoard:
                 assert known.dispense_no is not None
                 self._send(replies.done(known.brew_id, known.product_id, known.dispense_no))
             elif known.state == "FAIL":
+                assert known.reason is not None
                 self._send(replies.fail(known.brew_id, known.product_id,
                                         FailReason(known.reason)))
             return

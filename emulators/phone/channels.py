@@ -40,6 +40,14 @@ class ChannelKey:
     contract: str
     channel_id: bytes
 
+    def __init__(self, chain_id: int, contract: str | bytes, channel_id: str | bytes) -> None:
+        # Written out because the fields take raw bytes or hex too; __post_init__ checks them
+        # and stores the EIP-55 address and the 32 channel id bytes.
+        object.__setattr__(self, "chain_id", chain_id)
+        object.__setattr__(self, "contract", contract)
+        object.__setattr__(self, "channel_id", channel_id)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         if isinstance(self.chain_id, bool) or not isinstance(self.chain_id, int) \
                 or not 0 <= self.chain_id < 1 << 64:

@@ -81,7 +81,8 @@ class _Pending:
 
 
 class VolatileFile(apsw.VFSFile):
-    def __init__(self, card: VolatileCard, name: object, flags: list[int]):
+    def __init__(self, card: VolatileCard, name: str | apsw.URIFilename | None,
+                 flags: list[int]):
         super().__init__(BASE_VFS, name, flags)
         self.card = card
         self.pending = _Pending()
@@ -189,7 +190,7 @@ class VolatileCard(apsw.VFS):
         self.real_fsync = real_fsync
         super().__init__(name, BASE_VFS, makedefault=True)
 
-    def xOpen(self, name: object, flags: list[int]) -> VolatileFile:
+    def xOpen(self, name: str | apsw.URIFilename | None, flags: list[int]) -> VolatileFile:
         return VolatileFile(self, name, flags)
 
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterable
 
 from eth_account import Account
+from eth_typing import HexStr
 from web3 import Web3
 from web3.logs import DISCARD
 
@@ -189,7 +190,7 @@ class ChainClient:
         if tx.state is TxState.FAILED:
             t["state"] = "done"
             return True
-        receipt = self.w3.eth.get_transaction_receipt(tx.tx_hash)
+        receipt = self.w3.eth.get_transaction_receipt(HexStr(tx.tx_hash))
         (event,) = self.rental.events.FaultReported().process_receipt(receipt, errors=DISCARD)
         t.update(state="open", ticket=event["args"]["ticketId"])
         log("ticket-opened", ticket=t["ticket"], code=event["args"]["faultCode"])

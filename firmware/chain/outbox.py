@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
@@ -145,7 +146,7 @@ class Outbox:
                 self._broadcast(t)
                 continue
             try:
-                receipt = self.w3.eth.get_transaction_receipt(t.tx_hash)
+                receipt = self.w3.eth.get_transaction_receipt(HexStr(t.tx_hash))
             except TransactionNotFound:
                 receipt = None
             if receipt is None:

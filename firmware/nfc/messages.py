@@ -55,6 +55,13 @@ class ChannelRef:
     contract: bytes
     channel_id: bytes
 
+    def __init__(self, chain_id: int, contract: bytes | str, channel_id: bytes | str) -> None:
+        # Written out because the fields take hex strings too; __post_init__ makes them bytes.
+        object.__setattr__(self, "chain_id", chain_id)
+        object.__setattr__(self, "contract", contract)
+        object.__setattr__(self, "channel_id", channel_id)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "contract", to_address(self.contract, "contract"))
         object.__setattr__(self, "channel_id", to_bytes32(self.channel_id, "channel_id"))

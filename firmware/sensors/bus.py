@@ -6,7 +6,7 @@ driver code runs against ``/dev/i2c-1`` and against the emulated bus.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from firmware.sensors.errors import BusSpecError, BusTransportError
@@ -31,7 +31,7 @@ class I2CBus(Protocol):
     def read_i2c_block_data(self, i2c_addr: int, register: int, length: int,
                             force: bool | None = None) -> list[int]: ...
 
-    def write_i2c_block_data(self, i2c_addr: int, register: int, data: Iterable[int],
+    def write_i2c_block_data(self, i2c_addr: int, register: int, data: Sequence[int],
                              force: bool | None = None) -> None: ...
 
     def i2c_rdwr(self, *i2c_msgs: Any) -> None: ...

@@ -116,6 +116,11 @@ class Store:
         row = self._one("SELECT value FROM meta WHERE key = ?", key)
         return json.loads(row[0]) if row else default
 
+    def get_int(self, key: str, default: int = 0) -> int:
+        """A counter kept in meta: ``int()`` of its stored value, ``default`` when unset."""
+        row = self._one("SELECT value FROM meta WHERE key = ?", key)
+        return int(json.loads(row[0])) if row else default
+
     def put(self, db: apsw.Connection, key: str, value: object) -> None:
         db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                    (key, json.dumps(value)))
@@ -127,15 +132,15 @@ class Store:
     def boot(self) -> int:
         """Count this boot durably; brew ids embed it so they never repeat after a crash."""
         with self.tx() as db:
-            n = int(self.get("boots", 0)) + 1  # type: ignore[arg-type]
+            n = self.get_int("boots") + 1
             self.put(db, "boots", n)
             self.put(db, "brews_this_boot", 0)
         return n
 
     def peek_brew_id(self) -> int:
         """The id the next recorded purchase will get (not reserved)."""
-        boots = int(self.get("boots", 0))  # type: ignore[arg-type]
-        return (boots << 32) | (int(self.get("brews_this_boot", 0)) + 1)  # type: ignore[arg-type]
+        boots = self.get_int("boots")
+        return (boots << 32) | (self.get_int("brews_this_boot") + 1)
 
     def resume_above(self, high_water: int) -> int:
         """Make every future brew id exceed ``high_water`` (the brew board's STATUS).
@@ -153,8 +158,8 @@ class Store:
         return self.peek_brew_id()
 
     def _next_brew_id(self, db: apsw.Connection) -> int:
-        boots = int(self.get("boots", 0))  # type: ignore[arg-type]
-        n = int(self.get("brews_this_boot", 0)) + 1  # type: ignore[arg-type]
+        boots = self.get_int("boots")
+        n = self.get_int("brews_this_boot") + 1
         self.put(db, "brews_this_boot", n)
         return (boots << 32) | n
 
@@ -225,10 +230,10 @@ class Store:
         with self.tx() as db:
             latest = self.latest_receipt()
             added = receipt.cumulative - (latest.cumulative if latest else 0)
-            served = min(added, int(self.get("unrecorded_dispensed", 0)))  # type: ignore[arg-type]
+            served = min(added, self.get_int("unrecorded_dispensed"))
             self._insert_receipt(db, receipt)
             self.put(db, "unrecorded_dispensed",
-                     int(self.get("unrecorded_dispensed", 0)) - served)  # type: ignore[arg-type]
+                     self.get_int("unrecorded_dispensed") - served)
             if added - served:
                 db.execute("INSERT INTO credits(delta, reason, ref) VALUES (?, 'recovered', ?)",
                            (str(added - served), receipt.sequence))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from emulators.brewboard.errors import FaultConfigError
 from emulators.brewboard.faults.base import BoardFault
@@ -26,7 +26,7 @@ def register(name: str) -> Callable[[_F], _F]:
     return add
 
 
-def make_fault(name: str, **params: object) -> BoardFault:
+def make_fault(name: str, **params: Any) -> BoardFault:
     """Build a registered fault by name, e.g. ``make_fault("lost_reply", verb="ACK")``."""
     cls = FAULTS.get(name)
     if cls is None:
