@@ -25,12 +25,16 @@ from pathlib import Path
 try:
     import atheris
 except ImportError:  # pragma: no cover - depends on the optional install
-    atheris = None
+    HAVE_ATHERIS = False
+else:
+    HAVE_ATHERIS = True
 
 STRICT = os.environ.get("COFFEEPAY_FUZZ_STRICT") == "1"
 
-with (atheris.instrument_imports(include=["firmware", "emulators", "rig"])
-      if atheris is not None else contextlib.nullcontext()):
+# types-atheris (a partial stub) leaves out instrument_imports, which atheris exports.
+with (atheris.instrument_imports(  # type: ignore[attr-defined]
+        include=["firmware", "emulators", "rig"])
+      if HAVE_ATHERIS else contextlib.nullcontext()):
     from emulators.brewboard import replies
     from emulators.brewboard.commands import parse_command as board_parse_command
     from emulators.brewboard.errors import CommandError
@@ -202,7 +206,7 @@ def write_seeds(target: str, directory: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if atheris is None:
+    if not HAVE_ATHERIS:
         print("bench.atheris_targets: atheris is not installed (pip install atheris); the "
               "Hypothesis fuzzers (python -m bench.fuzz_nightly) need nothing extra",
               file=sys.stderr)

@@ -70,14 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== {layout.name}", flush=True)
         _run(layout, opts.scenarios, seed)
     base = layouts[0].wall_seconds or 1.0
+    rows = [{**asdict(x), "ratio_to_local": round(x.wall_seconds / base, 2)} for x in layouts]
     doc = {"schema": SCHEMA, "when": datetime.now(UTC).isoformat(timespec="seconds"),
-           "seed": seed, "scenarios": opts.scenarios or ["scenarios"],
-           "layouts": [{**asdict(x), "ratio_to_local": round(x.wall_seconds / base, 2)}
-                       for x in layouts]}
+           "seed": seed, "scenarios": opts.scenarios or ["scenarios"], "layouts": rows}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(doc, indent=1) + "\n")
     print("\nlayout      exit  wall      ratio")
-    for x in doc["layouts"]:
+    for x in rows:
         print(f"{x['name']:<11} {x['exit_code']:>4}  {x['wall_seconds']:7.1f} s  "
               f"{x['ratio_to_local']:.2f}")
     print(f"written: {RESULTS}")

@@ -27,7 +27,7 @@ HARDFORK_FIX = ("start it on Cancun or later: `anvil --hardfork cancun`, Hardhat
 ACCOUNTS_FIX = ("start it with the dev mnemonic \"test test test test test test test test test "
                 "test test junk\" and funded accounts (anvil and Hardhat do by default)")
 
-_checked: set[tuple[str, str]] = set()
+_checked: set[tuple[str, str, int]] = set()
 _lock = threading.Lock()
 
 

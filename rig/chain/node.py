@@ -38,7 +38,7 @@ RECEIPT_POLL_MAX = 0.25
 
 Account.enable_unaudited_hdwallet_features()
 
-_probed: dict[tuple[str, str], frozenset[str]] = {}
+_probed: dict[tuple[str, str, bool], frozenset[str]] = {}
 _probe_lock = threading.Lock()
 
 

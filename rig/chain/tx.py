@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
@@ -17,7 +17,7 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
-from web3.types import TxReceipt
+from web3.types import TxParams, TxReceipt
 
 from rig.chain.errors import ChainError
 from rig.chain.node import Chain
@@ -106,14 +106,15 @@ class Sender:
             "maxPriorityFeePerGas": tip,
             "maxFeePerGas": max_fee if max_fee is not None else 2 * base + tip,
         }
+        # Plain dicts here (callers pop and add keys); web3 types them as TxParams.
         if fn is not None:
-            tx = fn.build_transaction({**tx, "gas": gas or 1})
+            tx = cast(dict[str, Any], fn.build_transaction(cast(TxParams, {**tx, "gas": gas or 1})))
             tx.pop("gas")
         else:
             tx.update({"to": to, "data": HexBytes(data)})
         if gas is None:
             try:
-                gas = int(w3.eth.estimate_gas(tx) * self.gas_multiplier)
+                gas = int(w3.eth.estimate_gas(cast(TxParams, tx)) * self.gas_multiplier)
             except (ContractCustomError, ContractLogicError, ContractPanicError) as e:
                 raise self._reverted(e) from e
         tx["gas"] = gas
@@ -153,7 +154,9 @@ class Sender:
         receipt = self.chain.wait(self.chain.send_raw(self.sign(account, tx)))
         if receipt["status"] != 1:
             raise ChainError(f"deployment failed in tx {receipt['transactionHash'].to_0x_hex()}")
-        return self.chain.w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+        address = receipt["contractAddress"]
+        assert address is not None   # a successful deployment's receipt names the contract
+        return self.chain.w3.eth.contract(address=address, abi=abi)
 
 
 def events(contract: Contract, name: str, receipt: TxReceipt) -> list[dict]:

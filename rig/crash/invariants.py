@@ -6,6 +6,7 @@ where the model comparison would only say "matches neither"."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from firmware.store import BrewState
 from rig.crash.snapshot import Snapshot
@@ -92,7 +93,7 @@ def credit_problems(snap: Snapshot, rows: list[CreditRow]) -> list[str]:
 
 def brew_id_problems(snap: Snapshot) -> list[str]:
     """Brew ids stay below the boot and brew counters, so none is ever handed out twice."""
-    meta = dict(snap.meta)
+    meta: dict[str, Any] = dict(snap.meta)   # JSON values: counters are ints or None
     boots, issued = int(meta.get("boots") or 0), int(meta.get("brews_this_boot") or 0)
     out = []
     for b in snap.brews:

@@ -221,7 +221,8 @@ def generate_states(trace: Trace, rng: random.Random,
     variant_points = {op.index for op in ops if op.kind is OpKind.SYNC}
     app_ends = {a.end for a in trace.app_ops}
     variant_points |= app_ends
-    durable, everything, pending = Disk(), Disk(), []
+    durable, everything = Disk(), Disk()
+    pending: list[int] = []   # indexes of the ops written since their file's last sync
     for c in range(len(ops) + 1):
         if c > 0 and (ops[c - 1].kind is not OpKind.SYNC or c in app_ends):
             gen.emit("prefix", everything, c, pending, None,

@@ -43,6 +43,7 @@ def run(chain: Chain, narrator: Narrator, coffees: int = 12) -> dict:
     narrator.step(f"{coffees} coffees paid offline by {len(a.employees)} phones",
                   latest_cumulative=euros(cumulative))
 
+    assert latest is not None, "the walk needs at least one coffee"
     receipt = p.tx(a.machine, p.payments.functions.redeem(r.channel_id, *latest))
     narrator.step("machine redeemed its latest receipt", amount=euros(cumulative),
                   gas=receipt["gasUsed"])

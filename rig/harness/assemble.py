@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 from emulators.phone import Phone
 from rig.hardware import load_profile
@@ -14,7 +15,7 @@ from rig.platform.rental import RentalTerms, start_rental
 
 def build_machine(workdir: Path, platform: Platform, rng: random.Random, profile: str,
                   phones: int = 3, terms: RentalTerms | None = None,
-                  **settings: object) -> MachineRig:
+                  **settings: Any) -> MachineRig:
     """Rent the machine to the customer, give each employee a phone (an authorised delegate
     signer of the channel), and build the rig with the profile's hardware."""
     rental = start_rental(platform, terms, delegates=False)
@@ -24,4 +25,4 @@ def build_machine(workdir: Path, platform: Platform, rng: random.Random, profile
             rental.channel_id, phone.address))
     return MachineRig(workdir, platform.chain, platform, rental, people,
                       load_profile(profile), rng.randrange(2**32),
-                      FirmwareSettings(**settings))  # type: ignore[arg-type]
+                      FirmwareSettings(**settings))

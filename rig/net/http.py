@@ -172,12 +172,12 @@ async def _read_body(reader: asyncio.StreamReader, headers: tuple[tuple[str, str
         return body, body
     if not until_eof:
         return b"", b""
-    body = bytearray()
+    buf = bytearray()
     while chunk := await reader.read(65536):
-        body += chunk
-        if len(body) > MAX_BODY:
+        buf += chunk
+        if len(buf) > MAX_BODY:
             raise HttpFramingError(f"{what} body without a length exceeds {MAX_BODY} bytes")
-    return bytes(body), bytes(body)
+    return bytes(buf), bytes(buf)
 
 
 async def _read_chunked(reader: asyncio.StreamReader, what: str) -> tuple[bytes, bytes]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 from rig.history import NodeChainId, SentToNode, TimelineEntry
 from rig.oracle.facts import Facts
@@ -101,7 +102,7 @@ def no_foreign_chain(f: Facts) -> Result:
 
 
 def _judge(configured: int, window: Mismatch, last: NodeChainId | None, sent: SentToNode,
-           synced: list[float]) -> tuple[str | None, str]:
+           synced: list[float]) -> tuple[Literal["fail", "info"] | None, str]:
     if last is None:
         return "fail", "the machine never asked the node its chain id"
     if last.chain_id != configured:

@@ -44,7 +44,8 @@ def settlement_safety(f: Facts) -> Result:
             f"the machine acknowledged cumulative {latest.cumulative} before the close but only "
             f"{best} was redeemed before {end}"
             + ("" if could else "; it was never online for a sync interval in the window")
-            + (f" ({window.deadline.describe()})" if window.ended_by == "deadline" else ""),
+            + (f" ({window.deadline.describe()})"
+               if window.deadline is not None and window.ended_by == "deadline" else ""),
             {"acknowledged": [latest.evidence()],
              "events": [asdict(close)] + ([asdict(settled)] if settled else []),
              "redeemed": [asdict(e) for e in f.redeemed],

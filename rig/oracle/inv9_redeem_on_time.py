@@ -197,8 +197,8 @@ class _Judge:
                     f"redeem by the {ob.why} at {ob.due:.3f} and stayed unredeemed while the "
                     f"machine was online {hi - lo:.1f} s in one stretch (tolerance "
                     f"{self.p.tolerance:.1f} s)"
-                    + (" until the final phase asked" if met is None or met.at >= self.end
-                       else ""),
+                    + (" until the final phase asked"
+                       if met is None or (met.at is not None and met.at >= self.end) else ""),
                     {"obligation": [ob.evidence(self.p, start, end)],
                      "online": [{"from": lo, "to": None if math.isinf(hi) else hi}]},
                     at=late, severity=ob.ack.cumulative)

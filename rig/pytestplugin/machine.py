@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def machine_factory(platform: Platform, rng: random.Random, tmp_path: Path,
     built: list[MachineRig] = []
     profile = request.config.getoption("--profile") or "emulated"
 
-    def make(**kw: object) -> MachineRig:
+    def make(**kw: Any) -> MachineRig:
         rig = build_machine(tmp_path / f"machine{len(built) + 1}", platform, rng, profile, **kw)
         built.append(rig)
         return rig

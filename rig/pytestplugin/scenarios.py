@@ -30,7 +30,7 @@ from rig.scenario.verdict import FAILING, classify, signature
 if TYPE_CHECKING:
     from rig.scenario.runner import RunOptions, RunResult
 
-RESULT_KEY = pytest.StashKey[object]()
+RESULT_KEY = pytest.StashKey["RunResult"]()
 OUTCOMES = pytest.StashKey[dict]()
 NAMED = pytest.StashKey[frozenset[Path]]()
 SUFFIXES = (".yaml", ".yml")
@@ -194,7 +194,8 @@ def rerun(result: RunResult, opts: RunOptions, times: int,
     ``result.reproduction``. The result (its outcome, message and report) stays the first
     run's: a re-run that passes never turns a failure into a pass."""
     if run is None:
-        from rig.scenario.runner import run_scenario as run
+        from rig.scenario.runner import run_scenario
+        run = run_scenario
 
     seen = []
     for _ in range(times):

@@ -54,7 +54,7 @@ def _report_scenario(item: ScenarioItem, call: pytest.CallInfo) -> None:
         if result is None:
             _no_result(sink, item, call, markers)
         else:
-            write_scenario(sink, result, time.time(), markers)  # type: ignore[arg-type]
+            write_scenario(sink, result, time.time(), markers)
     except Exception as e:  # the report must never turn into the scenario's verdict
         text = "".join(traceback.format_exception(e))
         warnings.warn(ReportWarning(f"{item.nodeid}: the Allure report of this scenario is "
@@ -90,7 +90,7 @@ def _results_labels(results_dir: Path, name: str) -> set[str]:
             doc = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        values |= {lb.get("value") for lb in doc.get("labels", [])
+        values |= {lb["value"] for lb in doc.get("labels", [])
                    if isinstance(lb, dict) and lb.get("name") == name and lb.get("value")}
     return values
 

@@ -9,6 +9,7 @@ chain transactions, ledger with verdicts and evidence, logs, the full history, t
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,7 +128,7 @@ def attachments(sink: AllureSink, result: RunResult, record: RunRecord, rows: li
 
 
 def write_scenario(sink: AllureSink, result: RunResult, run_end: float,
-                   marker_names: set[str] = frozenset()) -> RunRecord:
+                   marker_names: AbstractSet[str] = frozenset()) -> RunRecord:
     """Everything about ``result`` into ``sink``; ``run_end`` is when the run finished."""
     record = record_of(result)
     oracle, _ = oracle_json(result)

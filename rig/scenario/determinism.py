@@ -64,7 +64,10 @@ def _params(params: dict) -> str:
 
 
 def fingerprint_of(timeline: Sequence[TimelineEntry], draws: Sequence[str]) -> Fingerprint:
-    steps, faults, landed, timing = [], [], [], []
+    steps: list[str] = []
+    faults: list[str] = []
+    landed: list[str] = []
+    timing: list[str] = []
     for e in timeline:
         if e.action in RIG_ACTIONS:
             steps.append(f"{e.kind} {_params(e.params)} {e.note}".rstrip())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,8 @@ def show(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _keys(keys: object) -> list[str]:
-    return sorted(show(k) for k in keys)  # type: ignore[union-attr]
+def _keys(keys: Iterable[object]) -> list[str]:
+    return sorted(show(k) for k in keys)
 
 
 def parse_scenario(doc: Any, path: Path | None = None) -> Scenario:
@@ -156,6 +157,7 @@ def _steps(raw: list, where: str) -> list[Step]:
     out = []
     for i, item in enumerate(raw):
         here = f"{where}[{i}]"
+        args: Any   # as the YAML has it; checked below
         if isinstance(item, str):
             kind, args = item, {}
         elif isinstance(item, dict) and len(item) == 1:

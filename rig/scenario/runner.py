@@ -162,8 +162,8 @@ def _set_up(sc: Scenario, opts: RunOptions, rng: RecordingRandom, chain: Chain,
     st = sc.settings
     platform = deploy_platform(chain, challenge_period=st.challenge_period)
     supply = platform.token.functions.totalSupply().call()
-    terms = RentalTerms(channel_deposit=st.deposit,
-                        **({"prices": dict(st.prices)} if st.prices else {}))
+    terms = (RentalTerms(channel_deposit=st.deposit, prices=dict(st.prices)) if st.prices
+             else RentalTerms(channel_deposit=st.deposit))
     m = build_machine(workdir / "machine", platform, rng, opts.profile or st.profile,
                       phones=st.phones, terms=terms, confirmations=st.confirmations,
                       sync_interval=st.sync_interval, redeem_threshold=st.redeem_threshold,

@@ -76,8 +76,8 @@ class ExampleRun:
         st = self.settings
         rng = random.Random(self.seed)
         self._supply = platform.token.functions.totalSupply().call()
-        terms = RentalTerms(channel_deposit=st.deposit,
-                            **({"prices": dict(st.prices)} if st.prices else {}))
+        terms = (RentalTerms(channel_deposit=st.deposit, prices=dict(st.prices)) if st.prices
+                 else RentalTerms(channel_deposit=st.deposit))
         m = build_machine(self.workdir / "machine", platform, rng, st.profile,
                           phones=st.phones, terms=terms, confirmations=st.confirmations,
                           sync_interval=st.sync_interval, redeem_threshold=st.redeem_threshold,

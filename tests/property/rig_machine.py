@@ -119,7 +119,7 @@ class RigStateMachine(RuleBasedStateMachine):
         super().__init__()
         self.run: ExampleRun | None = None
         self.failed = ""            # what raised in a rule or invariant: the example failed
-        self.rules = 0
+        self.rules_run = 0          # rules this example ran (hypothesis owns ``self.rules``)
         self.names = 0
         self.channel = ChannelState.OPEN
         self.revoked = False        # one phone's signer revoked (the other keeps buying)
@@ -158,7 +158,7 @@ class RigStateMachine(RuleBasedStateMachine):
         """One rule's steps (a failed example does nothing more)."""
         if self.failed:
             return
-        self.rules += 1
+        self.rules_run += 1
         assert self.run is not None
         with self.guard():
             self.run.do(steps)
@@ -539,7 +539,7 @@ class RigStateMachine(RuleBasedStateMachine):
             run.close(keep=outcome != "passed")
             if outcome != "passed":
                 self.keep_only(run.workdir)
-            self.records.append(ExampleRecord(run.name, run.run_seed, self.rules,
+            self.records.append(ExampleRecord(run.name, run.run_seed, self.rules_run,
                                               len(run.steps), outcome, summary, message,
                                               dict(run.timings), written, list(run.steps)))
         if outcome == "violated" and self.strict:

@@ -74,7 +74,7 @@ class DropTx(Fault):
                 except ChainUnreachable:  # a chain.node_restart: watch on until it is back
                     stop.wait(POLL_SECONDS)
                     continue
-                mine = next((txs for sender, txs in pending.items()
+                mine: dict[str, dict] = next((txs for sender, txs in pending.items()
                              if sender.lower() == machine), {})
                 hit = next((tx for tx in mine.values() if self._wanted(ctx, tx)), None)
                 if hit is not None:

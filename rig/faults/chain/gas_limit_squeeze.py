@@ -31,7 +31,7 @@ class GasLimitSqueeze(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         if getattr(self, "_before", None) is None:
-            self._before = ctx.chain.block_gas_limit()
+            self._before: int | None = ctx.chain.block_gas_limit()
         ctx.chain.set_block_gas_limit(self.gas_limit)
 
     def heal(self, ctx: FaultContext) -> None:

@@ -32,7 +32,7 @@ class GasSpike(Fault):
     def fire(self, ctx: FaultContext) -> None:
         before = ctx.chain.next_base_fee()
         if getattr(self, "_before", None) is None:
-            self._before = before
+            self._before: int | None = before
         spiked = max(1, int(before * self.factor))
         ctx.chain.set_next_base_fee(spiked)
         ctx.timeline.record(ctx.machine, self.kind, "base-fee", self.params(),

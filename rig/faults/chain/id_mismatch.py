@@ -31,10 +31,12 @@ class ChainIdMismatch(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         current = ctx.chain.chain_id
-        if getattr(self, "_before", None) is None:
-            self._before = current
-        other = self.chain_id if self.chain_id is not None else self._before + 1
-        self.require(other != self._before,
+        before = getattr(self, "_before", None)
+        if before is None:
+            before = current
+            self._before: int | None = before
+        other = self.chain_id if self.chain_id is not None else before + 1
+        self.require(other != before,
                      f"chain_id {other} is the node's own id; pick another")
         ctx.chain.set_chain_id(other)
 

@@ -54,11 +54,13 @@ class NetFlapping(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         self.heal(ctx)  # firing twice restarts the cycle rather than running two
-        self._stop = threading.Event()
+        stop = threading.Event()
+        self._stop: threading.Event | None = stop
         rng = random.Random(ctx.rng.getrandbits(64))
-        self._thread = threading.Thread(target=self._flap, args=(ctx, rng, self._stop),
-                                        name=self.kind, daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=self._flap, args=(ctx, rng, stop), name=self.kind,
+                                  daemon=True)
+        self._thread: threading.Thread | None = thread
+        thread.start()
 
     def _flap(self, ctx: FaultContext, rng: random.Random, stop: threading.Event) -> None:
         m, proxy = ctx.machine, ctx.machine.proxy

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rig.effects import NONE
 from rig.faults import make_fault
 from rig.scenario.context import RunContext
@@ -18,7 +20,11 @@ def validate_fault(args: dict) -> None:
     make_fault(kind, params)
 
 
-@step("fault", begins=NONE, ends=NONE, validator=validate_fault, **{ANY_KEYS: (object, None)})
+# Free-form arguments: the fault kind's own parameters ("*" is no keyword, hence the dict).
+_FAULT_ARGS: dict[str, Any] = {ANY_KEYS: (object, None)}
+
+
+@step("fault", begins=NONE, ends=NONE, validator=validate_fault, **_FAULT_ARGS)
 def fault(ctx: RunContext, s: Step, **args: object) -> None:
     """``fault: {kind: net.blackhole, ...parameters}``; ``name`` labels it for ``heal``."""
     params = dict(args)
