@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from emulators.brewboard import EmulatedBrewBoard
 from emulators.nfc import Field
 from emulators.phone import Phone
@@ -111,25 +113,25 @@ class MachineRig:
     def write_config(self) -> None:
         s, p, r = self.settings, self.platform, self.rental
         nfc, brew, sensors = (self.parts[n].config() for n in ("nfc", "brew", "sensors"))
-        lines = [
-            "[machine]", f'key = "{p.actors.machine.key.hex()}"',
-            f'data_dir = "{self.workdir / "sdcard"}"', "",
-            "[chain]", f'rpc_url = "{self.proxy.url}"', f"chain_id = {self.chain.chain_id}",
-            f'payment_provider = "{p.payments.address}"',
-            f'rental_provider = "{p.rental.address}"',
-            f'channel_id = "0x{r.channel_id.hex()}"', f"rental_id = {r.rental_id}",
-            f"confirmations = {s.confirmations}", f"sync_interval = {s.sync_interval}",
-            f"redeem_threshold = {s.redeem_threshold}",
-            f"redeem_interval = {float(s.redeem_interval)}", f"rpc_timeout = {s.rpc_timeout}",
-            "", "[prices]", *(f"{k} = {v}" for k, v in r.terms.prices.items()), "",
-            "[nfc]", f'device = "{nfc["device"]}"', f"poll_timeout = {nfc['poll_timeout']}", "",
-            "[brew]", f'port = "{brew["port"]}"', f"timeout = {brew['timeout']}", "",
-            "[sensors]", _toml_kv("bus", sensors["bus"]), f"interval = {sensors['interval']}",
-            "", "[test]", f'control = "{self.control.path}"',
-            f"hold = [{', '.join(repr(h).replace(chr(39), chr(34)) for h in s.hold)}]", "",
-            "[defects]", *(f"{d} = true" for d in s.defects),
-        ]
-        self.config_path.write_text("\n".join(lines) + "\n")
+        config = {
+            "machine": {"key": p.actors.machine.key.hex(),
+                        "data_dir": str(self.workdir / "sdcard")},
+            "chain": {"rpc_url": self.proxy.url, "chain_id": self.chain.chain_id,
+                      "payment_provider": p.payments.address,
+                      "rental_provider": p.rental.address,
+                      "channel_id": f"0x{r.channel_id.hex()}", "rental_id": r.rental_id,
+                      "confirmations": s.confirmations, "sync_interval": s.sync_interval,
+                      "redeem_threshold": s.redeem_threshold,
+                      "redeem_interval": float(s.redeem_interval),
+                      "rpc_timeout": s.rpc_timeout},
+            "prices": {str(k): v for k, v in r.terms.prices.items()},
+            "nfc": {"device": nfc["device"], "poll_timeout": nfc["poll_timeout"]},
+            "brew": {"port": brew["port"], "timeout": brew["timeout"]},
+            "sensors": {"bus": sensors["bus"], "interval": sensors["interval"]},
+            "test": {"control": str(self.control.path), "hold": list(s.hold)},
+            "defects": dict.fromkeys(s.defects, True),
+        }
+        self.config_path.write_text(tomli_w.dumps(config))
 
     def write_config_hold(self, hold: tuple[str, ...]) -> None:
         """Checkpoints the firmware holds from its next boot on."""
@@ -312,7 +314,3 @@ class MachineRig:
                 part.close()
         self.proxy.stop()
         self.control.close()
-
-
-def _toml_kv(key: str, value: object) -> str:
-    return f'{key} = "{value}"' if isinstance(value, str) else f"{key} = {value}"
