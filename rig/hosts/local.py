@@ -55,7 +55,11 @@ class LocalHosts:
             if not tool.is_file():
                 raise LocalHostsError(f"{tool} is missing: run `make deps` (it installs Debian's "
                                       "openssh-server and openssh-client)")
-        Path("/run/sshd").mkdir(parents=True, exist_ok=True)    # sshd's privilege separation
+        try:    # sshd's privilege separation directory; only root can make it
+            Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+        except PermissionError as e:
+            raise LocalHostsError("/run/sshd is missing and only root can create it: run "
+                                  "`sudo mkdir -p /run/sshd` once, or run as root") from e
         user_key = self._keygen("id_ed25519")
         (self.dir / "authorized_keys").write_text(Path(f"{user_key}.pub").read_text())
         host_key = self._keygen("host_ed25519")
