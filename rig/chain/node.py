@@ -69,7 +69,8 @@ class Chain:
     capabilities: frozenset[str] = field(init=False)
     """What the rig can ask of it: names of ``rig.chain.capabilities.CAPABILITIES``."""
     withheld: frozenset[str] = field(init=False)
-    """Capabilities the node has but this process must not use: it shares the node."""
+    """Capabilities this process must not use whether the node serves them or not: the
+    chain-wide ones, when it shares the node (empty otherwise)."""
     _ids: Iterator[int] = field(init=False, default_factory=lambda: itertools.count(1))
     _session: requests.Session = field(init=False, default_factory=requests.Session)
 
@@ -77,12 +78,12 @@ class Chain:
         self.w3 = Web3(Web3.HTTPProvider(self.url, request_kwargs={"timeout": self.timeout},
                                          session=self._session))
         self.client_version = str(self.rpc("web3_clientVersion"))
+        self.withheld = self.share.withheld(caps.NAMES)
         key = (self.url.rstrip("/"), self.client_version, self.share.shared)
         with _probe_lock:
             if key not in _probed:   # a shared node's snapshots are not even probed
-                _probed[key] = caps.probe(self.rpc, skip=self.share.withheld(caps.NAMES))
+                _probed[key] = caps.probe(self.rpc, skip=self.withheld)
             self.served = _probed[key]
-        self.withheld = self.share.withheld(caps.NAMES)
         self.capabilities = caps.capabilities_of(self.served) - self.withheld
 
     # --- plumbing -------------------------------------------------------------------------
