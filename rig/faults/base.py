@@ -35,6 +35,9 @@ class Fault:
     that arms at ``fire``)."""
     ends_on: ClassVar[frozenset[str]] = frozenset({"heal"})
     """Timeline actions at which they end (empty for an instantaneous effect)."""
+    hardware: ClassVar[frozenset[str]]   # no default: every kind declares, empty or not
+    """Capabilities of the machine's parts the kind acts through (rig/hardware/protocols.py):
+    on a profile whose parts lack one, a scenario using the kind is refused before it runs."""
     needs: ClassVar[frozenset[str]] = frozenset()
     """Chain capabilities (rig/chain/capabilities.py) the kind needs from the node, plus
     ``node_process`` for the node's own process: on a node without one, a scenario using

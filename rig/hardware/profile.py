@@ -53,3 +53,15 @@ def load_profile(name_or_path: str | Path) -> Profile:
         parts[part] = dict(table)
     name = doc.get("profile", {}).get("name", path.stem)
     return Profile(name, path, parts)
+
+
+def profile_capabilities(profile: Profile) -> frozenset[str]:
+    """What the profile's part kinds implement (rig/hardware/protocols.py), before any
+    part is started."""
+    from rig.hardware.protocols import capabilities_of
+    from rig.hardware.registry import factory
+
+    out: frozenset[str] = frozenset()
+    for part in PARTS:
+        out |= capabilities_of(factory(part, profile.kind(part)))
+    return out

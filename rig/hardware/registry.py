@@ -6,15 +6,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, Protocol
+from typing import Any, Concatenate
 
-
-class Part(Protocol):
-    """A started part: what the firmware config needs to reach it, and how to stop it."""
-
-    def config(self) -> dict[str, Any]: ...
-
-    def close(self) -> None: ...
+from rig.hardware.protocols import Part
 
 
 @dataclass(frozen=True)
@@ -45,9 +39,13 @@ def kinds(part: str | None = None) -> list[tuple[str, str]]:
     return sorted(k for k in _KINDS if part is None or k[0] == part)
 
 
-def create_part(part: str, kind: str, ctx: PartContext, **params: Any) -> Part:
-    factory = _KINDS.get((part, kind))
-    if factory is None:
+def factory(part: str, kind: str) -> PartFactory:
+    made = _KINDS.get((part, kind))
+    if made is None:
         known = ", ".join(k for p, k in kinds(part)) or "none"
         raise KeyError(f"no {part} part of kind {kind!r}; known: {known}")
-    return factory(ctx, **params)
+    return made
+
+
+def create_part(part: str, kind: str, ctx: PartContext, **params: Any) -> Part:
+    return factory(part, kind)(ctx, **params)

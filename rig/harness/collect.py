@@ -56,8 +56,8 @@ def _signed(m: MachineRig) -> list[Signed]:
 
 
 def _dispensed(m: MachineRig) -> list[Dispensed]:
-    return [Dispensed(d.brew_id, d.product_id, d.started_at, d.ended_at)
-            for d in m.board.dispenses.records()]
+    return [Dispensed(d["brew_id"], d["product_id"], d["started_at"], d["ended_at"])
+            for d in m.brew.dispenses()]
 
 
 def _marks(m: MachineRig) -> list[Mark]:

@@ -29,6 +29,18 @@ from emulators.sensors import SensorBoard
 from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
 from rig.hardware import PartContext, Profile, create_part
+from rig.hardware.protocols import (
+    BoardFaults,
+    DispenseWitness,
+    FirmwareEnvironment,
+    FirmwareHost,
+    MissingHardware,
+    PhonePresenter,
+    SensorControl,
+    SensorFaults,
+    StorageFaults,
+    capabilities_of,
+)
 from rig.harness.control import Checkpoint, ControlError, RigControl
 from rig.net.proxy import RpcProxy
 from rig.platform import Platform
@@ -78,6 +90,12 @@ class MachineRig:
         self.parts = {name: create_part(name, self.profile.kind(name), ctx,
                                         **self.profile.params(name))
                       for name in ("nfc", "brew", "sensors", "power")}
+        env: dict[str, str] = {}
+        for part in self.parts.values():
+            if isinstance(part, FirmwareEnvironment):
+                env.update(part.firmware_env())
+        if env:
+            self.host.set_env(env)
         self.control = RigControl(self.sockdir / "rig.sock")
         rpc = self.chain.url.removeprefix("http://").split(":")
         self.proxy = RpcProxy(rpc[0], int(rpc[1])).start()
@@ -93,6 +111,53 @@ class MachineRig:
         return f"MachineRig({self.workdir}, profile={self.profile.name}, seed={self.seed})"
 
     # ------------------------------------------------------------------ parts
+    def _capable(self, part: str, capability: str) -> Any:
+        """The part, as the protocol of ``capability`` (checked: a part kind that does not
+        implement it is named, not failed deep inside a fault with an AttributeError)."""
+        p = self.parts[part]
+        if capability not in capabilities_of(p):
+            raise MissingHardware(capability, f"this machine's {part} part "
+                                              f"({self.profile.kind(part)})")
+        return p
+
+    @property
+    def host(self) -> FirmwareHost:
+        """The Pi the firmware runs on, with its power."""
+        return self._capable("power", "firmware_host")
+
+    @property
+    def storage(self) -> StorageFaults:
+        return self._capable("power", "storage_faults")
+
+    @property
+    def reader(self) -> PhonePresenter:
+        """Where phones are presented to the machine's NFC reader."""
+        return self._capable("nfc", "phone_presenter")
+
+    @property
+    def brew(self) -> DispenseWitness:
+        return self._capable("brew", "dispense_witness")
+
+    @property
+    def brew_faults(self) -> BoardFaults:
+        return self._capable("brew", "board_faults")
+
+    @property
+    def panel(self) -> SensorControl:
+        """The sensor boards' values and the product buttons, as the world sets them."""
+        return self._capable("sensors", "sensor_control")
+
+    @property
+    def sensor_faults(self) -> SensorFaults:
+        return self._capable("sensors", "sensor_faults")
+
+    def describe_parts(self) -> dict[str, dict[str, str]]:
+        """Which kind, driver and device or host each part used: for the run record."""
+        return {name: {"kind": self.profile.kind(name), **part.describe()}
+                for name, part in self.parts.items()}
+
+    # Emulator handles, for tests that script an emulated part beyond its protocols; the
+    # rig's own code goes through the protocol accessors above.
     @property
     def field(self) -> Field:
         return self.parts["nfc"].field  # type: ignore[attr-defined]
@@ -143,16 +208,20 @@ class MachineRig:
     # ------------------------------------------------------------------ power
     def power_on(self, wait: bool = True, timeout: float = 30.0) -> Checkpoint | None:
         mark = self.control.mark()
-        self.pi.power_on()
+        self.host.power_on()
         if not wait:
             return None
         return self.control.wait_for("booted", timeout=timeout, after=mark)
 
     def power_cut(self) -> None:
-        self.pi.power_off()
+        self.host.power_off()
 
     def shutdown(self) -> None:
-        self.pi.shutdown()
+        self.host.shutdown()
+
+    @property
+    def powered(self) -> bool:
+        return self.host.powered
 
     # ------------------------------------------------------------------ backups
     def take_backup(self, label: str = "backup") -> Path:
@@ -166,7 +235,7 @@ class MachineRig:
         if not card.is_dir():
             raise FileNotFoundError(f"{card}: no SD card to back up; boot the machine once "
                                     "first")
-        was_on = self.pi.powered
+        was_on = self.powered
         if was_on:
             self.shutdown()
         staging = backups / f".{label}.partial"
@@ -210,7 +279,7 @@ class MachineRig:
 
     # ------------------------------------------------------------------ people
     def select(self, product: int) -> None:
-        self.sensors.status_mcu.select_product(product)
+        self.panel.select_product(product)
 
     def tap(self, phone: Phone, product: int | None = None,
             timeout: float = 20.0) -> TapOutcome:
@@ -222,14 +291,14 @@ class MachineRig:
             self.select(product)
         mark = self.control.mark()
         with self._phone_leaves_a_dark_reader() as went_dark:
-            ended = str(getattr(end := self.field.tap(phone, timeout), "value", end))
+            ended = str(getattr(end := self.reader.tap(phone, timeout), "value", end))
         deadline = time.monotonic() + timeout
         while True:
             try:
                 cp = self.control.wait_for("tap-done", timeout=0.25, after=mark)
                 break
             except ControlError:
-                if went_dark.is_set() or not self.pi.powered:  # the power went meanwhile
+                if went_dark.is_set() or not self.powered:  # the power went meanwhile
                     return TapOutcome(phone.address, "interrupted", "the machine lost power",
                                       None, None, ended)
                 if time.monotonic() > deadline:
@@ -253,13 +322,14 @@ class MachineRig:
         """While the block runs, take the phone off the reader as soon as the Pi has no power
         (or was power-cycled); the event says whether that happened."""
         went_dark, done = threading.Event(), threading.Event()
-        boots = self.pi.boots
+        host, reader = self.host, self.reader
+        boots = host.boots
 
         def watch() -> None:
             while True:
-                if not self.pi.powered or self.pi.boots != boots:
+                if not host.powered or host.boots != boots:
                     went_dark.set()
-                    self.field.remove()
+                    reader.remove()
                     return
                 if done.wait(DARK_POLL):
                     return

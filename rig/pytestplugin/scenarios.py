@@ -122,11 +122,17 @@ class ScenarioItem(pytest.Item):
             self.add_marker(pytest.mark.timeout(base * (reruns + 2)))   # + the one retry
 
     def setup(self) -> None:
-        """On an attached node that lacks a capability the scenario's steps or faults
-        declare, skip with it named: never run, fail and retry."""
+        """On a profile whose parts, or an attached node that, lack a capability the
+        scenario's steps or faults declare, skip with it named: never run, fail and retry."""
+        from rig.hardware import load_profile
         from rig.pytestplugin.chain import attached_chain, missing_for, skip_reason
-        from rig.scenario.needs import scenario_needs
+        from rig.scenario.needs import hardware_lacking, scenario_needs
 
+        profile = load_profile(self.config.getoption("--profile")
+                               or self.scenario.settings.profile)
+        lacking = hardware_lacking(self.scenario, profile)
+        if lacking:
+            pytest.skip(lacking)
         chain = attached_chain(self.config)
         lacks = missing_for(chain, set(scenario_needs(self.scenario)))
         if chain is not None and lacks:

@@ -70,6 +70,7 @@ class RunResult:
     draws: list[str] = field(default_factory=list)    # the seed's draws, in order (draws.py)
     reproduction: Reproduction | None = None         # re-runs of a failure from its seed
     missing_capability: str | None = None            # the error was the node lacking it
+    parts: dict[str, dict[str, str]] = field(default_factory=dict)   # kind, driver, device
 
     def record(self) -> dict[str, Any]:
         """What `rig replay FILE` needs, plus the verdicts, as JSON."""
@@ -79,7 +80,7 @@ class RunResult:
                 "expect": dict(self.scenario.expect),
                 "reproduction": self.reproduction.to_json() if self.reproduction else None,
                 "report": self.report.to_json() if self.report else None,
-                "duration": self.duration, "host": _host()}
+                "duration": self.duration, "host": _host(), "parts": self.parts}
 
     def write_record(self) -> None:
         """``run.json`` in the run's directory (again, once re-runs classified it)."""
@@ -118,6 +119,7 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         chain = (Chain(opts.chain_url, share=opts.share) if opts.chain_url
                  else Chain(node.url))  # type: ignore[union-attr]
         m, ctx, supply = _set_up(sc, opts, rng, chain, node, workdir)
+        result.parts = m.describe_parts()
         expectation = ""
         try:
             for s in sc.steps:
@@ -180,7 +182,7 @@ def _final_phase(ctx: RunContext) -> None:
     m = ctx.machine
     ctx.heal()
     ctx.timeline.record(m, "final", "step", {}, note="healed all faults; final sync")
-    if not m.pi.powered:
+    if not m.powered:
         m.power_on()
     m.set_online(True)
     waits = [

@@ -29,6 +29,7 @@ POLL_SECONDS = 0.02
 @register
 @dataclass
 class DropTx(Fault):
+    hardware = frozenset()
     kind = "chain.drop_tx"
     effects = frozenset({Effect.HOLDS_MINING})
     needs = frozenset({"automine", "automine_status", "txpool", "drop_tx", "mine"})

@@ -16,6 +16,7 @@ MIN_GAS_LIMIT = 21_000
 @register
 @dataclass
 class GasLimitSqueeze(Fault):
+    hardware = frozenset()
     kind = "chain.gas_limit_squeeze"
     effects = frozenset({Effect.REFUSES_TRANSACTIONS})
     needs = frozenset({"gas_limit"})

@@ -17,6 +17,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class GasSpike(Fault):
+    hardware = frozenset()
     kind = "chain.gas_spike"
     effects = frozenset({Effect.REFUSES_TRANSACTIONS})
     needs = frozenset({"base_fee"})

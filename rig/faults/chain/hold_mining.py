@@ -18,6 +18,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class HoldMining(Fault):
+    hardware = frozenset()
     kind = "chain.hold_mining"
     effects = frozenset({Effect.HOLDS_MINING})
     needs = frozenset({"automine", "automine_status", "mine"})

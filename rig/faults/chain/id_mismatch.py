@@ -17,6 +17,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class ChainIdMismatch(Fault):
+    hardware = frozenset()
     kind = "chain.id_mismatch"
     effects = frozenset({Effect.REFUSES_TRANSACTIONS})
     needs = frozenset({"set_chain_id"})

@@ -15,6 +15,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class NodeRestart(Fault):
+    hardware = frozenset()
     kind = "chain.node_restart"
     effects = frozenset({Effect.RESTARTS_NODE})
     needs = frozenset({"node_process"})

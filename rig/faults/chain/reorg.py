@@ -19,6 +19,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class ChainReorg(Fault):
+    hardware = frozenset()
     kind = "chain.reorg"
     effects = frozenset({Effect.REORGS_CHAIN})
     needs = frozenset({"reorg"})

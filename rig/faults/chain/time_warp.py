@@ -13,6 +13,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class TimeWarp(Fault):
+    hardware = frozenset({"firmware_host"})
     kind = "chain.time_warp"
     effects = frozenset({Effect.MOVES_CHAIN_TIME})
     needs = frozenset({"time", "mine"})
@@ -29,7 +30,7 @@ class TimeWarp(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         m = ctx.machine
-        if m.pi.powered:
+        if m.powered:
             m.advance(self.seconds)
             return
         # A Pi without power has no clock to move: it reads the host's time when it boots.

@@ -18,6 +18,7 @@ from rig.faults.context import FaultContext
 
 @dataclass
 class SerialFault(Fault):
+    hardware: ClassVar[frozenset[str]] = frozenset({"board_faults"})
     board_fault: ClassVar[str]      # the brew board's fault name (emulators.brewboard.FAULTS)
 
     def __post_init__(self) -> None:
@@ -35,7 +36,7 @@ class SerialFault(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         for fault in self.board_faults(ctx.rng):
-            ctx.machine.board.inject(fault)
+            ctx.machine.brew_faults.inject(fault)
 
     def heal(self, ctx: FaultContext) -> None:
-        ctx.machine.board.heal(self.board_fault)
+        ctx.machine.brew_faults.heal(self.board_fault)

@@ -17,6 +17,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class ClockRtcReset(Fault):
+    hardware = frozenset({"firmware_host"})
     kind = "clock.rtc_reset"
     # A power cycle: off from fire, on again once booted with the clock set.
     effects = frozenset({Effect.CUTS_POWER, Effect.SETS_MACHINE_CLOCK})
@@ -32,7 +33,7 @@ class ClockRtcReset(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         m = ctx.machine
-        if m.pi.powered:
+        if m.powered:
             m.power_cut()
         held = m.settings.hold
         m.write_config_hold(held if "booted" in held else (*held, "booted"))
@@ -47,6 +48,6 @@ class ClockRtcReset(Fault):
 
     def heal(self, ctx: FaultContext) -> None:
         m = ctx.machine
-        if not m.pi.powered:
+        if not m.powered:
             m.power_on()
         m.control.send({"cmd": "clock", "set": m.chain.timestamp("latest")})

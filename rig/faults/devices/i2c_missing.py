@@ -15,6 +15,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class I2cMissing(SensorFault):
+    hardware = frozenset({"sensor_faults", "firmware_host"})
     kind = "i2c.missing"
     # With at_boot a power cycle: off from fire, on again at booted (the chip stays absent).
     effects = frozenset({Effect.DEVICE_ONLY, Effect.CUTS_POWER})
@@ -34,7 +35,7 @@ class I2cMissing(SensorFault):
         if not self.at_boot:
             super().fire(ctx)
             return
-        if m.pi.powered:
+        if m.powered:
             m.power_cut()
         super().fire(ctx)
         m.power_on()

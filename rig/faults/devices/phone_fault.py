@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from emulators.phone import Behaviour, Phone
 from rig.faults.base import Fault, FaultError
@@ -18,6 +18,7 @@ from rig.faults.context import FaultContext
 
 @dataclass
 class PhoneFault(Fault):
+    hardware: ClassVar[frozenset[str]] = frozenset({"phone_presenter"})
     phone: int = 1          # 1-based index into machine.phones
 
     def __post_init__(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from emulators.sensors import DeviceFault, I2CDevice
+from emulators.sensors import DeviceFault
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
 
@@ -18,6 +18,7 @@ DEVICES = ("tmp102", "ina219", "status_mcu")
 
 @dataclass
 class SensorFault(Fault):
+    hardware: ClassVar[frozenset[str]] = frozenset({"sensor_faults"})
     device_fault: ClassVar[DeviceFault]
     device: str = "tmp102"
 
@@ -25,11 +26,8 @@ class SensorFault(Fault):
         self.require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}; "
                                              f"got {self.device!r}")
 
-    def chip(self, ctx: FaultContext) -> I2CDevice:
-        return getattr(ctx.machine.sensors, self.device)
-
     def fire(self, ctx: FaultContext) -> None:
-        self.chip(ctx).inject(self.device_fault)
+        ctx.machine.sensor_faults.inject_chip(self.device, self.device_fault)
 
     def heal(self, ctx: FaultContext) -> None:
-        self.chip(ctx).heal(self.device_fault)
+        ctx.machine.sensor_faults.heal_chip(self.device, self.device_fault)

@@ -46,6 +46,6 @@ class SerialGarbage(SerialFault):
     def fire(self, ctx: FaultContext) -> None:
         faults = self.board_faults(ctx.rng)
         for fault in faults:
-            ctx.machine.board.inject(fault)
+            ctx.machine.brew_faults.inject(fault)
         ctx.timeline.record(ctx.machine, self.kind, "drawn", self.params(),
                             note="; ".join(f.describe() for f in faults))

@@ -27,6 +27,7 @@ _STRETCH = (0.5, 1.5)
 @register
 @dataclass
 class NetFlapping(Fault):
+    hardware = frozenset()
     kind = "net.flapping"
     effects = frozenset({Effect.CUTS_UPLINK})
     notes = frozenset({"down", "up", "stopped"})  # counted down from fire to heal

@@ -18,6 +18,7 @@ from rig.net.toxics import STREAMS, Toxic, ToxicError, make_toxic
 
 @dataclass
 class ToxicFault(Fault):
+    hardware: ClassVar[frozenset[str]] = frozenset()
     family = "net"
     toxic: ClassVar[str]
 

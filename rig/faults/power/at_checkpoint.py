@@ -26,6 +26,7 @@ JOIN_SECONDS = 10.0   # a watcher that was told to stop is done within one cut o
 @register
 @dataclass
 class PowerCutAtCheckpoint(Fault):
+    hardware = frozenset({"firmware_host"})
     kind = "power.cut_at_checkpoint"
     effects = frozenset({Effect.CUTS_POWER})
     begins_on = frozenset({"cut"})
@@ -87,7 +88,7 @@ class PowerCutAtCheckpoint(Fault):
         m.control.wake()
         if self._watcher is not None:
             self._watcher.join(JOIN_SECONDS)
-        if m.pi.powered:
+        if m.powered:
             self._lift(ctx)
         else:
             m.power_on()

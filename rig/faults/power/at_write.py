@@ -13,6 +13,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class PowerCutAtWrite(Fault):
+    hardware = frozenset({"firmware_host", "storage_faults"})
     kind = "power.cut_at_write"
     # Counted off from arming: the cut at the k-th write is not on the timeline.
     effects = frozenset({Effect.CUTS_POWER})
@@ -27,11 +28,11 @@ class PowerCutAtWrite(Fault):
         self.require(self.k >= 1, "k must be >= 1")
 
     def fire(self, ctx: FaultContext) -> None:
-        ctx.machine.pi.arm_sdcard(cut_after_syncs=self.k, torn=self.torn)
+        ctx.machine.storage.arm_sdcard(cut_after_syncs=self.k, torn=self.torn)
 
     def heal(self, ctx: FaultContext) -> None:
-        ctx.machine.pi.arm_sdcard()
-        if not ctx.machine.pi.powered:
+        ctx.machine.storage.arm_sdcard()
+        if not ctx.machine.powered:
             ctx.machine.power_on()
 
 

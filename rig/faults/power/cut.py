@@ -14,6 +14,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class PowerCut(Fault):
+    hardware = frozenset({"firmware_host"})
     kind = "power.cut"
     effects = frozenset({Effect.CUTS_POWER})
     family = "power"
@@ -32,5 +33,5 @@ class PowerCut(Fault):
         timer.start()
 
     def heal(self, ctx: FaultContext) -> None:
-        if not ctx.machine.pi.powered:
+        if not ctx.machine.powered:
             ctx.machine.power_on()

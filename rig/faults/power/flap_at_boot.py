@@ -14,6 +14,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class FlapAtBoot(Fault):
+    hardware = frozenset({"firmware_host"})
     kind = "power.flap_at_boot"
     # Flickers during fire and stays on; counted off until heal (the timeline has no end).
     effects = frozenset({Effect.CUTS_POWER})
@@ -31,14 +32,14 @@ class FlapAtBoot(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         m = ctx.machine
-        if m.pi.powered:
+        if m.powered:
             m.power_cut()
         for _ in range(self.cycles):
-            m.pi.power_on()
+            m.host.power_on()
             time.sleep(ctx.rng.uniform(0.0, self.max_on_seconds))
             m.power_cut()
             time.sleep(self.off_seconds)
 
     def heal(self, ctx: FaultContext) -> None:
-        if not ctx.machine.pi.powered:
+        if not ctx.machine.powered:
             ctx.machine.power_on()

@@ -13,6 +13,7 @@ from rig.faults.registry import register
 @register
 @dataclass
 class StorageFull(Fault):
+    hardware = frozenset({"firmware_host", "storage_faults"})
     kind = "power.storage_full"
     effects = frozenset({Effect.FILLS_STORAGE})
     family = "power"
@@ -25,7 +26,7 @@ class StorageFull(Fault):
     def fire(self, ctx: FaultContext) -> None:
         db = ctx.machine.workdir / "sdcard" / "machine.db"
         size = db.stat().st_size if db.exists() else 0
-        ctx.machine.pi.arm_sdcard(quota_bytes=size + self.free_bytes)
+        ctx.machine.storage.arm_sdcard(quota_bytes=size + self.free_bytes)
 
     def heal(self, ctx: FaultContext) -> None:
-        ctx.machine.pi.arm_sdcard()
+        ctx.machine.storage.arm_sdcard()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from emulators.brewboard import EmulatedBrewBoard
+from emulators.brewboard import BoardFault, EmulatedBrewBoard
 from rig.hardware.registry import PartContext, register
 
 
@@ -17,6 +18,18 @@ class EmulatedBoardPart:
 
     def config(self) -> dict[str, Any]:
         return {"port": self.board.port, "timeout": 30.0}
+
+    def describe(self) -> dict[str, str]:
+        return {"driver": "pyserial", "device": f"{self.board.port} (emulated board)"}
+
+    def dispenses(self) -> list[dict[str, Any]]:
+        return [asdict(d) for d in self.board.dispenses.records()]
+
+    def inject(self, fault: BoardFault) -> BoardFault:
+        return self.board.inject(fault)
+
+    def heal(self, name: str | None = None) -> int:
+        return self.board.heal(name)
 
     def close(self) -> None:
         self.board.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from emulators.pi import EmulatedPi
@@ -21,6 +22,37 @@ class EmulatedPiPower:
 
     def config(self) -> dict[str, Any]:
         return {}
+
+    def describe(self) -> dict[str, str]:
+        return {"driver": f"local process ({self.pi.boot} boot), SIGKILL power cut",
+                "host": "this host"}
+
+    @property
+    def powered(self) -> bool:
+        return self.pi.powered
+
+    @property
+    def boots(self) -> int:
+        return self.pi.boots
+
+    @property
+    def console(self) -> Path:
+        return self.pi.console
+
+    def set_env(self, env: dict[str, str]) -> None:
+        self.pi.extra_env.update(env)
+
+    def power_on(self) -> None:
+        self.pi.power_on()
+
+    def power_off(self) -> None:
+        self.pi.power_off()
+
+    def shutdown(self) -> None:
+        self.pi.shutdown()
+
+    def arm_sdcard(self, **faults: object) -> None:
+        self.pi.arm_sdcard(**faults)
 
     def close(self) -> None:
         self.pi.power_off()

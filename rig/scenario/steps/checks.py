@@ -21,7 +21,7 @@ def check(ctx: RunContext, s: Step, credits: int | None, dispensed: int | None,
                                                         open_tickets)) else {}
     got = {
         "credits": lambda: status["credits"],
-        "dispensed": lambda: len(m.board.dispenses.records()),
+        "dispensed": lambda: len(m.brew.dispenses()),
         "latest_sequence": lambda: (status["latest"] or {}).get("sequence", 0),
         "online": lambda: status["online"],
         "open_tickets": lambda: sum(t.get("state") == "open"

@@ -10,7 +10,10 @@ from rig.scenario.steps.registry import step
 VERDICTS = ("served", "refused", "lost", "credited", "pending", "interrupted", "any")
 
 
-@step("tap", begins=NONE, ends=NONE,
+PRESENT_AND_SELECT = frozenset({"phone_presenter", "sensor_control"})
+
+
+@step("tap", begins=NONE, ends=NONE, hardware=PRESENT_AND_SELECT,
       phone=(int, 1), product=((int, type(None)), None), expect=(str, "served"))
 def tap(ctx: RunContext, s: Step, phone: int, product: int | None, expect: str) -> None:
     if expect not in VERDICTS:
@@ -23,8 +26,9 @@ def tap(ctx: RunContext, s: Step, phone: int, product: int | None, expect: str) 
                             f"{out.verdict!r}: {out.reason}")
 
 
-@step("coffees", begins=NONE, ends=NONE, count=(int, 1), phones=((list, type(None)), None),
-      products=((list, type(None)), None), expect=(str, "served"))
+@step("coffees", begins=NONE, ends=NONE, hardware=PRESENT_AND_SELECT, count=(int, 1),
+      phones=((list, type(None)), None), products=((list, type(None)), None),
+      expect=(str, "served"))
 def coffees(ctx: RunContext, s: Step, count: int, phones: list | None, products: list | None,
             expect: str) -> None:
     """``count`` purchases by randomly chosen phones and products (from the run's seed)."""

@@ -7,8 +7,10 @@ from rig.scenario.context import RunContext
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
 
+HOST = frozenset({"firmware_host"})
 
-@step("boot", begins=NONE, ends=frozenset({Effect.CUTS_POWER}), synced=(bool, True))
+
+@step("boot", begins=NONE, hardware=HOST, ends=frozenset({Effect.CUTS_POWER}), synced=(bool, True))
 def boot(ctx: RunContext, s: Step, synced: bool) -> None:
     """Power on and wait for the firmware to boot (and, by default, to sync once)."""
     ctx.machine.power_on()
@@ -16,13 +18,13 @@ def boot(ctx: RunContext, s: Step, synced: bool) -> None:
         ctx.machine.wait_synced()
 
 
-@step("shutdown", begins=frozenset({Effect.CUTS_POWER}), ends=NONE)
+@step("shutdown", hardware=HOST, begins=frozenset({Effect.CUTS_POWER}), ends=NONE)
 def shutdown(ctx: RunContext, s: Step) -> None:
     """A clean shutdown (SIGTERM): not a fault."""
     ctx.machine.shutdown()
 
 
-@step("backup", begins=NONE, ends=NONE, label=(str, "backup"))
+@step("backup", hardware=HOST, begins=NONE, ends=NONE, label=(str, "backup"))
 def backup(ctx: RunContext, s: Step, label: str) -> None:
     """Take a copy of the SD card (a clean shutdown first), e.g. for machine.restore_backup."""
     ctx.machine.take_backup(label)

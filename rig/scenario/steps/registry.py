@@ -24,20 +24,23 @@ _STEPS: dict[str, tuple[dict[str, tuple[Any, Any]], Callable[..., None]]] = {}
 _VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {}
 _EFFECTS: dict[str, tuple[frozenset[Effect], frozenset[Effect]]] = {}
 _NEEDS: dict[str, frozenset[str]] = {}
+_HARDWARE: dict[str, frozenset[str]] = {}
 
 
 def step(step_kind: str, /, validator: Callable[[dict[str, Any]], None] | None = None,
          begins: frozenset[Effect] | None = None, ends: frozenset[Effect] | None = None,
-         needs: frozenset[str] = frozenset(),
+         needs: frozenset[str] = frozenset(), hardware: frozenset[str] = frozenset(),
          **schema: tuple[Any, Any]) -> Callable[[Callable[..., None]], Callable]:
     """Register a step kind; ``validator`` checks free-form arguments at load time;
     ``begins`` / ``ends`` declare the effects the step starts and ends (both ``NONE`` for a
     step that changes neither power, uplink, chain time nor the channel's state); ``needs``
-    the chain capabilities it asks of the node (rig/chain/capabilities.py)."""
+    the chain capabilities it asks of the node (rig/chain/capabilities.py); ``hardware`` the
+    capabilities of the machine's parts it acts through (rig/hardware/protocols.py)."""
 
     def deco(fn: Callable[..., None]) -> Callable[..., None]:
         _STEPS[step_kind] = (schema, fn)
         _NEEDS[step_kind] = frozenset(needs)
+        _HARDWARE[step_kind] = frozenset(hardware)
         if validator is not None:
             _VALIDATORS[step_kind] = validator
         if begins is not None or ends is not None:
@@ -56,6 +59,11 @@ def step_effects(kind: str) -> tuple[frozenset[Effect], frozenset[Effect]] | Non
 def step_needs(kind: str) -> frozenset[str]:
     """The chain capabilities the step kind declared it needs."""
     return _NEEDS.get(kind, frozenset())
+
+
+def step_hardware(kind: str) -> frozenset[str]:
+    """The capabilities of the machine's parts the step kind declared it acts through."""
+    return _HARDWARE.get(kind, frozenset())
 
 
 def step_kinds() -> list[str]:
