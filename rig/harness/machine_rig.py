@@ -1,8 +1,9 @@
 """One coffee machine under test, assembled from a profile, a chain and a rental.
 
-Builds the hardware parts the profile names, the RPC proxy between firmware and chain,
-the rig's control socket, writes the firmware's config, and drives the machine the way
-people and the world do: taps, power cuts, network cuts, time passing.
+Builds the hardware parts the profile names, the RPC proxy between firmware and chain and
+the rig's control socket, writes the firmware's config, and offers the world's primitives:
+power, the uplink, time. Getting the machine into a state is its ``strategy``
+(strategy.py); what people do at it is ``people`` (people.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import contextlib
 import random
 import shutil
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,12 +40,12 @@ from rig.hardware.protocols import (
     StorageFaults,
     capabilities_of,
 )
-from rig.harness.control import Checkpoint, ControlError, RigControl
+from rig.harness.control import Checkpoint, RigControl
+from rig.harness.people import People, TapOutcome
+from rig.harness.strategy import MachineStrategy
 from rig.net.proxy import RpcProxy
 from rig.platform import Platform
 from rig.platform.rental import Rental
-
-DARK_POLL = 0.05   # seconds between looks at the Pi's power while a phone is on the reader
 
 
 @dataclass(frozen=True)
@@ -58,16 +57,6 @@ class FirmwareSettings:
     rpc_timeout: float = 1.0
     hold: tuple[str, ...] = ()
     defects: tuple[str, ...] = ()
-
-
-@dataclass
-class TapOutcome:
-    phone: str
-    verdict: str
-    reason: str
-    brew_id: int | None
-    sequence: int | None
-    ended: str
 
 
 @dataclass(repr=False)
@@ -101,6 +90,8 @@ class MachineRig:
         self.proxy = RpcProxy(rpc[0], int(rpc[1])).start()
         self.config_path = self.workdir / "machine.toml"
         self.write_config()
+        self.people = People(self)
+        self.strategy = MachineStrategy(self)
         self.key = ChannelKey(self.chain.chain_id, self.platform.payments.address,
                               self.rental.channel_id)
         signers = [self.platform.actors.customer.address, *(p.address for p in self.phones)]
@@ -279,68 +270,11 @@ class MachineRig:
 
     # ------------------------------------------------------------------ people
     def select(self, product: int) -> None:
-        self.panel.select_product(product)
+        self.people.select(product)
 
     def tap(self, phone: Phone, product: int | None = None,
             timeout: float = 20.0) -> TapOutcome:
-        """Choose ``product`` on the panel, hold ``phone`` to the reader until the machine
-        finished with it, and report the machine's verdict. When the Pi loses power during
-        the tap the phone is taken away at once, as a person would from a dark machine, and
-        the verdict is ``interrupted``."""
-        if product is not None:
-            self.select(product)
-        mark = self.control.mark()
-        with self._phone_leaves_a_dark_reader() as went_dark:
-            ended = str(getattr(end := self.reader.tap(phone, timeout), "value", end))
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                cp = self.control.wait_for("tap-done", timeout=0.25, after=mark)
-                break
-            except ControlError:
-                if went_dark.is_set() or not self.powered:  # the power went meanwhile
-                    return TapOutcome(phone.address, "interrupted", "the machine lost power",
-                                      None, None, ended)
-                if time.monotonic() > deadline:
-                    raise ControlError(
-                        f"the firmware reported no tap-done within {timeout} s after the "
-                        f"phone left the field ({ended}); its reader: {self._reader_stats()}"
-                    ) from None
-        d = cp.data
-        return TapOutcome(phone.address, d["verdict"], d.get("reason", ""), d.get("brew_id"),
-                          d.get("sequence"), ended)
-
-    def _reader_stats(self) -> str:
-        """The firmware's NFC counters: did it poll, find the phone, fail to activate it?"""
-        try:
-            return str(self.status().get("nfc", "not reported"))
-        except ControlError as e:
-            return f"unknown ({e})"
-
-    @contextlib.contextmanager
-    def _phone_leaves_a_dark_reader(self) -> Iterator[threading.Event]:
-        """While the block runs, take the phone off the reader as soon as the Pi has no power
-        (or was power-cycled); the event says whether that happened."""
-        went_dark, done = threading.Event(), threading.Event()
-        host, reader = self.host, self.reader
-        boots = host.boots
-
-        def watch() -> None:
-            while True:
-                if not host.powered or host.boots != boots:
-                    went_dark.set()
-                    reader.remove()
-                    return
-                if done.wait(DARK_POLL):
-                    return
-
-        watcher = threading.Thread(target=watch, name="phone-leaves-dark-reader", daemon=True)
-        watcher.start()
-        try:
-            yield went_dark
-        finally:
-            done.set()
-            watcher.join()
+        return self.people.tap(phone, product, timeout)
 
     # ------------------------------------------------------------------ time
     def advance(self, seconds: int) -> None:

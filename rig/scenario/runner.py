@@ -182,9 +182,8 @@ def _final_phase(ctx: RunContext) -> None:
     m = ctx.machine
     ctx.heal()
     ctx.timeline.record(m, "final", "step", {}, note="healed all faults; final sync")
-    if not m.powered:
-        m.power_on()
     m.set_online(True)
+    m.strategy.transition("booted")
     waits = [
         ("synced", lambda: m.wait_synced(timeout=SYNC_TIMEOUT)),
         ("every paid brew resolved", lambda: m.wait_until(

@@ -33,8 +33,7 @@ class ClockRtcReset(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         m = ctx.machine
-        if m.powered:
-            m.power_cut()
+        m.strategy.transition("off")
         held = m.settings.hold
         m.write_config_hold(held if "booted" in held else (*held, "booted"))
         try:
@@ -48,6 +47,5 @@ class ClockRtcReset(Fault):
 
     def heal(self, ctx: FaultContext) -> None:
         m = ctx.machine
-        if not m.powered:
-            m.power_on()
+        m.strategy.transition("booted")
         m.control.send({"cmd": "clock", "set": m.chain.timestamp("latest")})

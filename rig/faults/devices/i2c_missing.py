@@ -35,9 +35,8 @@ class I2cMissing(SensorFault):
         if not self.at_boot:
             super().fire(ctx)
             return
-        if m.powered:
-            m.power_cut()
+        m.strategy.transition("off")
         super().fire(ctx)
-        m.power_on()
+        m.strategy.transition("booted")
         ctx.timeline.record(m, self.kind, "booted", self.params(),
                             note=f"the firmware booted with {self.device} missing")

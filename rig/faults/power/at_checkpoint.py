@@ -91,7 +91,7 @@ class PowerCutAtCheckpoint(Fault):
         if m.powered:
             self._lift(ctx)
         else:
-            m.power_on()
+            m.strategy.transition("booted")
 
     def _lift(self, ctx: FaultContext) -> None:
         """Hold nothing any more, which also frees the firmware if it is held right now. Only

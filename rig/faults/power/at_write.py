@@ -32,8 +32,7 @@ class PowerCutAtWrite(Fault):
 
     def heal(self, ctx: FaultContext) -> None:
         ctx.machine.storage.arm_sdcard()
-        if not ctx.machine.powered:
-            ctx.machine.power_on()
+        ctx.machine.strategy.transition("booted")
 
 
 @register

@@ -33,5 +33,4 @@ class PowerCut(Fault):
         timer.start()
 
     def heal(self, ctx: FaultContext) -> None:
-        if not ctx.machine.powered:
-            ctx.machine.power_on()
+        ctx.machine.strategy.transition("booted")

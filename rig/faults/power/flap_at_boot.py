@@ -32,8 +32,7 @@ class FlapAtBoot(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         m = ctx.machine
-        if m.powered:
-            m.power_cut()
+        m.strategy.transition("off")
         for _ in range(self.cycles):
             m.host.power_on()
             time.sleep(ctx.rng.uniform(0.0, self.max_on_seconds))
@@ -41,5 +40,4 @@ class FlapAtBoot(Fault):
             time.sleep(self.off_seconds)
 
     def heal(self, ctx: FaultContext) -> None:
-        if not ctx.machine.powered:
-            ctx.machine.power_on()
+        ctx.machine.strategy.transition("booted")

@@ -13,9 +13,7 @@ HOST = frozenset({"firmware_host"})
 @step("boot", begins=NONE, hardware=HOST, ends=frozenset({Effect.CUTS_POWER}), synced=(bool, True))
 def boot(ctx: RunContext, s: Step, synced: bool) -> None:
     """Power on and wait for the firmware to boot (and, by default, to sync once)."""
-    ctx.machine.power_on()
-    if synced:
-        ctx.machine.wait_synced()
+    ctx.machine.strategy.transition("synced" if synced else "booted")
 
 
 @step("shutdown", hardware=HOST, begins=frozenset({Effect.CUTS_POWER}), ends=NONE)
