@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     hosts = sub.add_parser("hosts", help="reach the hosts of a hosts.toml and print the pytest "
                                          "arguments that spread a run over them")
     hosts.add_argument("file", help="the hosts file (docs/hosts.md)")
+    doc = sub.add_parser("doctor", help="check that every part of a profile and the chain "
+                                        "answer, through the drivers a run uses")
+    doc.add_argument("--profile", default="emulated", help="hardware profile (a name under "
+                                                            "profiles/ or a TOML path)")
+    doc.add_argument("--chain-url", help="the node to check (default: start a local anvil)")
+    doc.add_argument("--chain-id", type=int, help="the chain id the node must report")
     rep = sub.add_parser("report", help="render a results directory to one HTML file")
     rep.add_argument("dir", nargs="?", default="reports", help="the --report directory")
     demo = sub.add_parser("demo", help="the machine's happy path, then the reconciled ledger")
@@ -177,6 +183,25 @@ def _hosts_command(args: argparse.Namespace) -> int:
         return EXIT_INFRA
     print(" ".join(shlex.quote(a) for a in tx_args(hosts)))
     return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """One line per part and the chain, OK or FAIL with what to fix; exit 0 only if all OK."""
+    from rig.doctor import examine, format_finding
+    from rig.hardware import ProfileError, load_profile
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as e:
+        print(f"rig: configuration error: {e}", file=sys.stderr)
+        return EXIT_INFRA
+    print(f"rig doctor: profile {profile.name!r} ({profile.source})", flush=True)
+    findings = examine(profile, args.chain_url, args.chain_id,
+                       say=lambda f: print(format_finding(f), flush=True))
+    failed = [f.part for f in findings if not f.ok]
+    print(f"rig doctor: {len(findings) - len(failed)} OK, {len(failed)} FAIL"
+          + (f" ({', '.join(failed)})" if failed else ""))
+    return EXIT_OK if findings and not failed else EXIT_VIOLATION
 
 
 def _render(report_dir: Path) -> None:
@@ -315,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"demo": _demo, "run": _run, "replay": _replay, "faults": _faults,
                 "report": _report, "selfcheck": _selfcheck,
-                "hosts": _hosts_command}[args.command](args)
+                "hosts": _hosts_command, "doctor": _doctor}[args.command](args)
     except (ChainError, ControlError, TimeoutError, OSError, ReportError) as e:
         print(f"rig: infrastructure error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_INFRA

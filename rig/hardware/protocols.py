@@ -8,8 +8,20 @@ needs one the profile's parts lack is refused before it runs (rig/hardware/capab
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of ``rig doctor``: a part (or the chain), whether it answered, what it said,
+    and what to do when it did not."""
+
+    part: str
+    ok: bool
+    detail: str
+    fix: str = ""
 
 
 @runtime_checkable
@@ -62,6 +74,22 @@ class FirmwareHost(Protocol):
     def power_off(self) -> None: ...
 
     def shutdown(self) -> None: ...
+
+
+@runtime_checkable
+class FirmwareTools(Protocol):
+    """The firmware host runs one of the firmware's tools (``python -m MODULE ARGS``) with
+    the firmware's environment, where the firmware runs: e.g. its self-test on the Pi."""
+
+    def run_tool(self, module: str, args: list[str], timeout: float) -> tuple[int, str]: ...
+
+
+@runtime_checkable
+class Diagnosable(Protocol):
+    """A part that can check itself beyond what the firmware's self-test sees (a plug's
+    relay state, SSH to the Pi and its Python)."""
+
+    def probe(self) -> list[Finding]: ...
 
 
 @runtime_checkable

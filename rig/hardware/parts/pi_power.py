@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
 from emulators.pi import EmulatedPi
+from emulators.pi.board import ROOT
+from rig.hardware.protocols import Finding
 from rig.hardware.registry import PartContext, register
 
 FIRMWARE_MODULES = ("firmware.machine",)
@@ -50,6 +54,23 @@ class EmulatedPiPower:
 
     def shutdown(self) -> None:
         self.pi.shutdown()
+
+    def run_tool(self, module: str, args: list[str], timeout: float) -> tuple[int, str]:
+        """``python -m module args`` as the Pi would run it: its Python, its environment."""
+        env = {**os.environ, **self.pi.extra_env,
+               "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        try:
+            done = subprocess.run([self.pi.python, "-m", module, *args], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as e:
+            return 124, f"{module} did not finish within {timeout} s: {e.stdout or ''}"
+        return done.returncode, done.stdout + done.stderr
+
+    def probe(self) -> list[Finding]:
+        rc, out = self.run_tool("platform", [], 30.0)
+        version = out.strip().splitlines()[-1] if out.strip() else "no output"
+        return [Finding("power", rc == 0, f"emulated Pi on this host: {version}",
+                        "" if rc == 0 else "the rig's Python cannot start a process here")]
 
     def arm_sdcard(self, **faults: object) -> None:
         self.pi.arm_sdcard(**faults)
