@@ -63,7 +63,7 @@ class EmulatedPiPower:
             done = subprocess.run([self.pi.python, "-m", module, *args], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as e:
-            return 124, f"{module} did not finish within {timeout} s: {e.stdout or ''}"
+            return 124, f"{module} did not finish within {e.timeout} s"
         return done.returncode, done.stdout + done.stderr
 
     def probe(self) -> list[Finding]:
