@@ -136,6 +136,10 @@ class History:
     channel: dict[str, Any] = field(default_factory=dict)   # final on-chain channel struct
     sent_to_node: list[SentToNode] = field(default_factory=list)      # through the RPC proxy
     node_chain_ids: list[NodeChainId] = field(default_factory=list)   # through the RPC proxy
+    unknown: dict[str, str] = field(default_factory=dict)
+    """Ground truth the rig could not read ("signed", "dispensed") and why: a real board
+    that keeps no readable log, a real phone that exports no receipts. The invariants that
+    read it are undecided (info, with the reason), never decided from a guess."""
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -110,6 +110,17 @@ class PhonePresenter(Protocol):
 
 
 @runtime_checkable
+class ForeignPhones(Protocol):
+    """Phones the rig does not own (another team's emulator, a real phone): their wallet
+    addresses, and the receipts they signed as they export them (None: no export, so what
+    they signed is unknowable and the invariants reading it stay undecided)."""
+
+    def foreign_addresses(self) -> list[str]: ...
+
+    def foreign_receipts(self) -> list[dict[str, Any]] | None: ...
+
+
+@runtime_checkable
 class DispenseWitness(Protocol):
     """The brew board's own record of what it dispensed: ground truth for the oracle."""
 

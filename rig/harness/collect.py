@@ -17,6 +17,7 @@ from typing import Any
 from hexbytes import HexBytes
 from web3.contract import Contract
 
+from rig.hardware.protocols import ForeignPhones, capabilities_of
 from rig.harness.machine_rig import MachineRig
 from rig.history import (
     Block,
@@ -49,13 +50,28 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _signed(m: MachineRig) -> list[Signed]:
-    return [Signed(r.signer, r.sequence, r.cumulative_amount, r.price, r.product_id,
-                   HexBytes(r.signature).to_0x_hex(), r.signed_at)
-            for phone in m.phones for r in phone.wallet.receipts(m.key)]
+def _signed(m: MachineRig, unknown: dict[str, str]) -> list[Signed]:
+    """The rig's own phones' receipts, and a foreign phone's as it exported them."""
+    own = [Signed(r.signer, r.sequence, r.cumulative_amount, r.price, r.product_id,
+                  HexBytes(r.signature).to_0x_hex(), r.signed_at)
+           for phone in m.phones for r in phone.wallet.receipts(m.key)]
+    nfc = m.parts["nfc"]
+    if not isinstance(nfc, ForeignPhones):
+        return own
+    exported = nfc.foreign_receipts()
+    if exported is None:
+        unknown["signed"] = (f"the foreign phone(s) {', '.join(nfc.foreign_addresses())} "
+                             f"({m.profile.kind('nfc')}) export no receipts")
+        return own
+    return own + [Signed(r["signer"], r["sequence"], r["cumulative_amount"], r["price"],
+                         r["product_id"], r["signature"], r["signed_at"]) for r in exported]
 
 
-def _dispensed(m: MachineRig) -> list[Dispensed]:
+def _dispensed(m: MachineRig, unknown: dict[str, str]) -> list[Dispensed]:
+    if "dispense_witness" not in capabilities_of(m.parts["brew"]):
+        unknown["dispensed"] = (f"the brew board ({m.profile.kind('brew')}) keeps no dispense "
+                                "log the rig can read")
+        return []
     return [Dispensed(d["brew_id"], d["product_id"], d["started_at"], d["ended_at"])
             for d in m.brew.dispenses()]
 
@@ -157,15 +173,17 @@ def collect_history(m: MachineRig, scenario: str, seed: int, timeline: list[Time
     withdrawable = sum(p.payments.functions.withdrawable(a).call()
                        for a in {state.payee, state.customer})
     sent, told = _proxy_watch(m, min((e.at for e in timeline), default=0.0))
+    unknown: dict[str, str] = {}
+    signed, dispensed = _signed(m, unknown), _dispensed(m, unknown)
     return History(
         scenario=scenario, seed=seed, chain_id=m.chain.chain_id,
         payment_provider=p.payments.address, channel_id="0x" + m.rental.channel_id.hex(),
         prices=dict(m.rental.terms.prices), settings=_settings(m),
-        signed=_signed(m), dispensed=_dispensed(m), marks=_marks(m), timeline=list(timeline),
+        signed=signed, dispensed=dispensed, marks=_marks(m), timeline=list(timeline),
         events=_events(m, from_block, times), machine_txs=_machine_txs(m, scanned),
         blocks=blocks,
         token_supply_before=supply_before,
         token_supply_after=p.token.functions.totalSupply().call(),
         contract_balance=p.balance(p.payments.address), withdrawable=withdrawable,
         final_status=status, channel=jsonable(asdict(state)),
-        sent_to_node=sent, node_chain_ids=told)
+        sent_to_node=sent, node_chain_ids=told, unknown=unknown)

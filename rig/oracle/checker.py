@@ -11,7 +11,7 @@ from rig.history import History
 from rig.oracle.context import around
 from rig.oracle.facts import Facts
 from rig.oracle.operations import operations
-from rig.oracle.registry import Invariant, Outcome, Result, invariants
+from rig.oracle.registry import Finding, Invariant, Outcome, Result, invariants
 from rig.oracle.report import OracleReport, Verdict, Violation
 
 
@@ -42,6 +42,16 @@ def _verdict(inv: Invariant, result: Result, h: History, replay: str) -> Verdict
     return Verdict(inv.id, inv.name, outcome, summary, errors)
 
 
+def _checked(inv: Invariant, facts: Facts) -> Result:
+    """The invariant's result; undecided, with the reason, when ground truth it reads is
+    unknown (a part the rig cannot read): never decided from what is missing."""
+    unknown = {k: why for k, why in facts.history.unknown.items() if k in inv.reads}
+    if not unknown:
+        return inv.check(facts)
+    return Result([Finding("info", f"{what} unknown: {why}") for what, why in unknown.items()],
+                  "nothing: its ground truth is unknown")
+
+
 def _t0(h: History) -> float:
     moments = ([e.at for e in h.timeline] + [m.at for m in h.marks]
                + [s.signed_at for s in h.signed] + [d.started_at for d in h.dispensed])
@@ -56,7 +66,7 @@ def check(history: History, replay: str = "") -> OracleReport:
     _load()
     facts = Facts.of(history)
     replay = replay or default_replay(history)
-    verdicts = [_verdict(inv, inv.check(facts), history, replay) for inv in invariants()]
+    verdicts = [_verdict(inv, _checked(inv, facts), history, replay) for inv in invariants()]
     return OracleReport(history.scenario, history.seed, history.channel_id, replay,
                         facts.ledger, verdicts,
                         [op.to_json() for op in operations(history)], _t0(history))

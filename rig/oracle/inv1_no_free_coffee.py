@@ -15,7 +15,8 @@ from rig.oracle.facts import Facts
 from rig.oracle.registry import Finding, Result, invariant
 
 
-@invariant("INV-1", "no free coffee")
+@invariant("INV-1", "no free coffee",
+           reads=frozenset({"signed", "dispensed"}))
 def no_free_coffee(f: Facts) -> Result:
     findings = []
     total = 0

@@ -15,7 +15,8 @@ from rig.oracle.facts import Facts
 from rig.oracle.registry import Finding, Result, invariant
 
 
-@invariant("INV-2", "no lost receipt")
+@invariant("INV-2", "no lost receipt",
+           reads=frozenset({"signed"}))
 def no_lost_receipt(f: Facts) -> Result:
     led = f.ledger
     findings = []

@@ -20,7 +20,8 @@ from rig.oracle.facts import Facts
 from rig.oracle.registry import Finding, Result, invariant
 
 
-@invariant("INV-3", "exactly-once coffee")
+@invariant("INV-3", "exactly-once coffee",
+           reads=frozenset({"signed", "dispensed"}))
 def exactly_once(f: Facts) -> Result:
     owed, led = f.owed, f.ledger
     numbers = [{"P": led.redeemed, "value(B)": led.dispensed_value, "C": owed.credits,

@@ -9,7 +9,8 @@ from rig.oracle.facts import Facts, arg
 from rig.oracle.registry import Finding, Result, invariant
 
 
-@invariant("INV-8", "no phantom")
+@invariant("INV-8", "no phantom",
+           reads=frozenset({"signed"}))
 def no_phantom(f: Facts) -> Result:
     signed = {(s.sequence, s.cumulative, s.phone.lower()) for s in f.signed}
     findings = []

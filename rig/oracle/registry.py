@@ -42,11 +42,17 @@ class Result:
 Check = Callable[["Facts"], Result]
 
 
+GROUND_TRUTH = frozenset({"signed", "dispensed"})
+"""What the parts witness (the phones' receipts, the board's dispenses), as opposed to what
+the chain and the firmware's marks say."""
+
+
 @dataclass(frozen=True)
 class Invariant:
     id: str
     name: str
     check: Check
+    reads: frozenset[str] = frozenset()   # of GROUND_TRUTH: undecided when it is unknown
 
     @property
     def number(self) -> int:
@@ -56,16 +62,21 @@ class Invariant:
 _CATALOG: dict[str, Invariant] = {}
 
 
-def invariant(id_: str, name: str) -> Callable[[Check], Check]:
-    """Register ``check`` as invariant ``id_`` (``"INV-<n>"``)."""
+def invariant(id_: str, name: str, reads: frozenset[str] = frozenset()
+              ) -> Callable[[Check], Check]:
+    """Register ``check`` as invariant ``id_`` (``"INV-<n>"``); ``reads`` names the ground
+    truth of the parts it decides from (``GROUND_TRUTH``)."""
     if not id_.startswith("INV-") or not id_.removeprefix("INV-").isdigit():
         raise ValueError(f"invariant id {id_!r} must look like 'INV-<number>'")
+    if not reads <= GROUND_TRUTH:
+        raise ValueError(f"{id_} reads {sorted(reads - GROUND_TRUTH)}: not ground truth; "
+                         f"known: {sorted(GROUND_TRUTH)}")
 
     def register(check: Check) -> Check:
         if id_ in _CATALOG:
             raise RuntimeError(f"invariant {id_} registered twice "
                                f"({_CATALOG[id_].check.__module__} and {check.__module__})")
-        _CATALOG[id_] = Invariant(id_, name, check)
+        _CATALOG[id_] = Invariant(id_, name, check, frozenset(reads))
         return check
 
     return register

@@ -659,3 +659,29 @@ def test_close_window_without_a_close_step_is_unknown_and_strict():
     assert w.longest_online is None and w.machine_could_act and not w.bounded
     open_ended = close_window([step_entry(5, "close")], 0.3)
     assert open_ended.settle is None and open_ended.machine_could_act
+
+
+# ---------------------------------------------------------------------- unknown ground truth
+def test_unknown_dispenses_leave_the_invariants_that_read_them_undecided_with_the_reason():
+    h = redeemed_base()
+    h.dispensed.clear()        # a real board: nothing read, which must not look like "none"
+    h.unknown["dispensed"] = "the brew board (serial-board) keeps no log the rig can read"
+    report = check(h)
+    got = outcomes(report)
+    assert (got["INV-1"], got["INV-3"]) == ("info", "info"), report.render_text()
+    assert {k: v for k, v in got.items() if k not in ("INV-1", "INV-3")} == \
+        {f"INV-{n}": "ok" for n in (2, 4, 5, 6, 7, 8, 9, 10)}
+    inv1 = next(v for v in report.verdicts if v.id == "INV-1")
+    assert "dispensed unknown: the brew board (serial-board) keeps no log" in inv1.summary
+
+
+def test_unknown_receipts_leave_inv2_and_inv8_undecided_too():
+    h = redeemed_base()
+    h.unknown["signed"] = "a real phone that exports no receipts"
+    assert {k for k, v in outcomes(check(h)).items() if v == "info"} == \
+        {"INV-1", "INV-2", "INV-3", "INV-8"}
+
+
+def test_an_invariant_cannot_read_what_is_not_ground_truth():
+    with pytest.raises(ValueError, match="reads \\['firmware_credits'\\]: not ground truth"):
+        invariant("INV-99", "x", reads=frozenset({"firmware_credits"}))
