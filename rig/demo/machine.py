@@ -113,7 +113,7 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
     narrator.step("link back: the machine synced and redeemed its latest receipt",
                   redeemed=euros(s["view"]["redeemed"]))
 
-    m.panel.set_temperature(180.0)
+    m.sensor_values.set_temperature(180.0)
     s = m.wait_until(lambda s: any(t.get("state") == "open" for t in s["tickets"].values()),
                      what="service ticket opened")
     (ticket_id,) = [t["ticket"] for t in s["tickets"].values() if t.get("state") == "open"]
@@ -121,7 +121,7 @@ def _story(m: MachineRig, narrator: Narrator, supplier_before: int,
                   ticket=ticket_id, fault=s["sensor_faults"])
     p.tx(a.service, p.rental.functions.acceptTicket(ticket_id))
     p.tx(a.service, p.rental.functions.resolveTicket(ticket_id))
-    m.panel.set_temperature(92.0)
+    m.sensor_values.set_temperature(92.0)
     m.wait_until(lambda s: all(t["state"] == "done" for t in s["tickets"].values())
                  and not s["open_tx"], what="fix attested")
     narrator.step("service provider accepted and resolved it; sensors normal again, the "

@@ -137,10 +137,16 @@ class BoardFaults(Protocol):
 
 
 @runtime_checkable
-class SensorControl(Protocol):
-    """The sensor boards' values and the people's panel, as the world sets them."""
+class ProductPanel(Protocol):
+    """The machine's product buttons (on the status MCU): a person presses one, or the rig
+    does on an emulated board."""
 
     def select_product(self, product: int) -> None: ...
+
+
+@runtime_checkable
+class SensorValues(Protocol):
+    """What the sensor chips measure, as the world sets it (only an emulated chip)."""
 
     def set_temperature(self, celsius: float) -> None: ...
 
@@ -160,7 +166,8 @@ CAPABILITIES: dict[str, type] = {
     "phone_presenter": PhonePresenter,
     "dispense_witness": DispenseWitness,
     "board_faults": BoardFaults,
-    "sensor_control": SensorControl,
+    "product_panel": ProductPanel,
+    "sensor_values": SensorValues,
     "sensor_faults": SensorFaults,
 }
 """Capability names (what faults and steps declare they need) and their protocols."""

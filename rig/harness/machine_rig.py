@@ -35,8 +35,9 @@ from rig.hardware.protocols import (
     FirmwareHost,
     MissingHardware,
     PhonePresenter,
-    SensorControl,
+    ProductPanel,
     SensorFaults,
+    SensorValues,
     StorageFaults,
     capabilities_of,
 )
@@ -134,9 +135,14 @@ class MachineRig:
         return self._capable("brew", "board_faults")
 
     @property
-    def panel(self) -> SensorControl:
-        """The sensor boards' values and the product buttons, as the world sets them."""
-        return self._capable("sensors", "sensor_control")
+    def panel(self) -> ProductPanel:
+        """The product buttons, as people press them."""
+        return self._capable("sensors", "product_panel")
+
+    @property
+    def sensor_values(self) -> SensorValues:
+        """What the sensor chips measure, as the world sets it."""
+        return self._capable("sensors", "sensor_values")
 
     @property
     def sensor_faults(self) -> SensorFaults:

@@ -10,7 +10,7 @@ from rig.scenario.steps.registry import step
 VERDICTS = ("served", "refused", "lost", "credited", "pending", "interrupted", "any")
 
 
-PRESENT_AND_SELECT = frozenset({"phone_presenter", "sensor_control"})
+PRESENT_AND_SELECT = frozenset({"phone_presenter", "product_panel"})
 
 
 @step("tap", begins=NONE, ends=NONE, hardware=PRESENT_AND_SELECT,
