@@ -35,7 +35,9 @@ class Machine:
         self.store = Store(cfg.data_dir / "machine.db", sync=not cfg.defect("no_fsync"))
         self.boot_no = self.store.boot()
         self.board = BrewBoard(cfg.brew_port, brew_timeout=cfg.brew_timeout)
-        self.sensors = SensorMonitor(open_bus(cfg.sensor_bus))
+        bus = open_bus(cfg.sensor_bus)
+        self.sensors = SensorMonitor(bus)
+        self._bus_driver = f"{type(bus).__module__}.{type(bus).__name__} on {cfg.sensor_bus}"
         self.chain = ChainClient(cfg, self.store, self.port, self.clock,
                                  active_faults=self._fault_codes)
         self._board_synced = False
@@ -74,12 +76,17 @@ class Machine:
             "nfc": dataclasses.asdict(self.reader.stats),
         }
 
+    def devices(self) -> dict[str, str]:
+        """Which driver reached which device: the evidence of the code path a run used."""
+        return {"nfc": self.reader.describe(), "sensors": self._bus_driver,
+                "brew": f"pyserial on {self.cfg.brew_port}"}
+
     async def run(self) -> None:
         log("boot", boot=self.boot_no, config=str(self.cfg.source),
-            defects=sorted(self.cfg.defects))
+            defects=sorted(self.cfg.defects), devices=self.devices())
         self._board_synced = await asyncio.to_thread(sync_with_board, self.store, self.board,
                                                      self.cfg.prices)
-        self.port.checkpoint("booted", boot=self.boot_no)
+        self.port.checkpoint("booted", boot=self.boot_no, devices=self.devices())
         loops = [self._loop(self._nfc_round, 0.0), self._loop(self._chain_round,
                                                               self.cfg.chain.sync_interval),
                  self._loop(self._sensor_round, self.cfg.sensor_interval),

@@ -117,6 +117,10 @@ class NfcReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def describe(self) -> str:
+        """The chip and driver nfcpy found (e.g. ``NXP PN532v1.6 at /dev/ttyAMA0``)."""
+        return str(self._clf.device) if self._clf is not None else f"{self.device} (closed)"
+
     def _require_open(self) -> nfc.ContactlessFrontend:
         if self._clf is None:
             raise ReaderUnavailable(f"NFC reader on {self.device!r} is closed")

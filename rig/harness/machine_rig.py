@@ -149,8 +149,12 @@ class MachineRig:
         return self._capable("sensors", "sensor_faults")
 
     def describe_parts(self) -> dict[str, dict[str, str]]:
-        """Which kind, driver and device or host each part used: for the run record."""
-        return {name: {"kind": self.profile.kind(name), **part.describe()}
+        """Which kind, driver and device or host each part used, and what the firmware said
+        it reached at its last boot (``firmware``): for the run record."""
+        booted = [c for c in list(self.control.checkpoints) if c.name == "booted"]
+        seen = booted[-1].data.get("devices", {}) if booted else {}
+        return {name: {"kind": self.profile.kind(name), **part.describe(),
+                       **({"firmware": str(seen[name])} if name in seen else {})}
                 for name, part in self.parts.items()}
 
     # Emulator handles, for tests that script an emulated part beyond its protocols; the

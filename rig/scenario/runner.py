@@ -119,7 +119,6 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
         chain = (Chain(opts.chain_url, share=opts.share) if opts.chain_url
                  else Chain(node.url))  # type: ignore[union-attr]
         m, ctx, supply = _set_up(sc, opts, rng, chain, node, workdir)
-        result.parts = m.describe_parts()
         expectation = ""
         try:
             for s in sc.steps:
@@ -130,6 +129,7 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
             expectation = str(e)
             ctx.timeline.record(m, "expectation", "fail", {}, note=expectation)
         _final_phase(ctx)
+        result.parts = m.describe_parts()
         result.ops, result.timeline = ctx.ops, ctx.timeline.entries
         result.history = collect_history(m, sc.name, seed, ctx.timeline.entries, supply)
         result.report = check(result.history, replay=result.replay)
