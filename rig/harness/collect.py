@@ -63,8 +63,10 @@ def _signed(m: MachineRig, unknown: dict[str, str]) -> list[Signed]:
         unknown["signed"] = (f"the foreign phone(s) {', '.join(nfc.foreign_addresses())} "
                              f"({m.profile.kind('nfc')}) export no receipts")
         return own
+    channel = "0x" + m.rental.channel_id.hex()
     return own + [Signed(r["signer"], r["sequence"], r["cumulative_amount"], r["price"],
-                         r["product_id"], r["signature"], r["signed_at"]) for r in exported]
+                         r["product_id"], r["signature"], r["signed_at"]) for r in exported
+                  if str(r.get("channel_id", channel)).lower() == channel]   # this channel's
 
 
 def _dispensed(m: MachineRig, unknown: dict[str, str]) -> list[Dispensed]:

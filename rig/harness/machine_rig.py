@@ -33,6 +33,7 @@ from rig.hardware.protocols import (
     DispenseWitness,
     FirmwareEnvironment,
     FirmwareHost,
+    ForeignPhones,
     MissingHardware,
     PhonePresenter,
     ProductPanel,
@@ -95,9 +96,20 @@ class MachineRig:
         self.strategy = MachineStrategy(self)
         self.key = ChannelKey(self.chain.chain_id, self.platform.payments.address,
                               self.rental.channel_id)
-        signers = [self.platform.actors.customer.address, *(p.address for p in self.phones)]
+        foreign = self.foreign_phones()
+        for address in foreign:   # the employer makes a phone it does not own a signer too
+            self.platform.tx(self.platform.actors.customer,
+                             self.platform.payments.functions.authorizeSigner(
+                                 self.rental.channel_id, address))
+        signers = [self.platform.actors.customer.address, *(p.address for p in self.phones),
+                   *foreign]
         for phone in self.phones:
             phone.wallet.set_channel(self.key, signers)
+
+    def foreign_phones(self) -> list[str]:
+        """Wallet addresses of the phones the profile names that the rig does not own."""
+        nfc = self.parts["nfc"]
+        return nfc.foreign_addresses() if isinstance(nfc, ForeignPhones) else []
 
     def __repr__(self) -> str:
         return f"MachineRig({self.workdir}, profile={self.profile.name}, seed={self.seed})"

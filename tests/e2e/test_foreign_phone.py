@@ -31,7 +31,9 @@ from rig.hardware.parts.nfc_foreign_udp import ForeignReceiptError, ForeignUdpPh
 from rig.hardware.profile import PROFILES, load_profile
 from rig.hardware.protocols import capabilities_of
 from rig.harness.assemble import build_machine
+from rig.harness.collect import collect_history
 from rig.harness.control import ControlError
+from rig.oracle import check
 from rig.platform import Platform
 from rig.platform.channels import channel_state
 
@@ -116,6 +118,7 @@ def foreign_profile(tmp_path: Path, phone: ForeignPhoneProc) -> Path:
 def test_a_foreign_phone_pays_a_coffee_brewed_and_redeemed(
         foreign_phone: ForeignPhoneProc, platform: Platform, rng: random.Random,
         tmp_path: Path) -> None:
+    supply = platform.token.functions.totalSupply().call()
     m = build_machine(tmp_path / "machine", platform, rng,
                       str(foreign_profile(tmp_path, foreign_phone)), phones=0)
     try:
@@ -124,11 +127,13 @@ def test_a_foreign_phone_pays_a_coffee_brewed_and_redeemed(
         assert m.describe_parts()["nfc"] == {"kind": "foreign-udp",
                                              "driver": "nfcpy udp (foreign phone)",
                                              "device": foreign_phone.target}
-        # The employer: the phone becomes a signer of the rental's channel, and its wallet
-        # learns the channel from the onboarding file.
+        # The rig made the phone a signer of the rental's channel (as the employer does);
+        # its wallet learns the channel from the onboarding file the phone's owner writes.
         customer = platform.actors.customer
-        platform.tx(customer, platform.payments.functions.authorizeSigner(
-            m.rental.channel_id, foreign_phone.address))
+        assert m.foreign_phones() == [foreign_phone.address]
+        authorised = platform.payments.events.SignerAuthorized.get_logs(
+            from_block=0, argument_filters={"channelId": m.rental.channel_id})
+        assert foreign_phone.address in {e.args.signer for e in authorised}
         foreign_phone.wallet.write_text(json.dumps({
             "chain_id": m.chain.chain_id, "payment_provider": platform.payments.address,
             "channel_id": "0x" + m.rental.channel_id.hex(),
@@ -166,6 +171,15 @@ def test_a_foreign_phone_pays_a_coffee_brewed_and_redeemed(
         m.wait_until(lambda s: any(t["kind"] == "redeem" and t["state"] == "confirmed"
                                    for t in s["outbox"]), what="redeem confirmed")
         assert channel_state(platform, m.rental.channel_id).redeemed == price
+
+        # Ground truth: what the phone signed comes from its export, and the oracle decides
+        # the invariants that read it from that.
+        h = collect_history(m, "foreign-phone", 0, [], supply)
+        assert h.unknown == {}
+        assert [(x.phone, x.sequence, x.cumulative) for x in h.signed] == \
+            [(foreign_phone.address, 1, price)]
+        verdicts = {v.id: v.outcome for v in check(h).verdicts}
+        assert (verdicts["INV-2"], verdicts["INV-8"]) == ("ok", "ok"), verdicts
     finally:
         m.close()
 
