@@ -25,7 +25,7 @@ help:
 	@echo "make nightly  random fault schedules, crash states and fuzzing (the nightly hunt)"
 	@echo "make slither  static analysis of contracts/ (own virtualenv)"
 
-deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/openssh
+deps: $(STAMPS)/python $(STAMPS)/npm $(STAMPS)/chromium $(STAMPS)/openssh $(STAMPS)/umockdev
 
 $(STAMPS)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMPS)
@@ -49,6 +49,17 @@ $(STAMPS)/chromium: tools/install-debian.sh
 $(STAMPS)/openssh: tools/install-debian.sh
 	@mkdir -p $(STAMPS)
 	bash tools/install-debian.sh /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client
+	@touch $@
+
+# The firmware's smbus2 path to /dev/i2c-N, answered by the emulated sensor chips through
+# umockdev (emulators/sensors/umockdev/): its preload library, its GObject introspection
+# data and Debian's gi (the venv loads gi from Debian's dist-packages).
+MULTIARCH ?= $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo $$(uname -m)-linux-gnu)
+$(STAMPS)/umockdev: tools/install-debian.sh
+	@mkdir -p $(STAMPS)
+	bash tools/install-debian.sh umockdev-run:umockdev \
+	  /usr/lib/$(MULTIARCH)/girepository-1.0/UMockdev-1.0.typelib:gir1.2-umockdev-1.0 \
+	  /usr/lib/python3/dist-packages/gi/__init__.py:python3-gi
 	@touch $@
 
 lint: $(STAMPS)/python

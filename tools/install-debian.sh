@@ -2,14 +2,16 @@
 # Install Debian packages whose command is missing: `install-debian.sh COMMAND:PACKAGE ...`.
 # chromium renders the single-file Allure report headless (rig/report/chromium.py);
 # openssh-server plays the remote hosts of the two-host xdist run on 127.0.0.1
-# (rig/hosts/local.py). A COMMAND already on PATH (or an existing absolute path) is skipped.
+# (rig/hosts/local.py); umockdev, its GObject introspection data and python3-gi serve the
+# emulated sensor chips on /dev/i2c-N (emulators/sensors/umockdev/). A COMMAND already on
+# PATH, or an absolute path that exists (a command, a library, a data file), is skipped.
 #
 # Needs root (or sudo without a password) and apt-get. Exits 0 when every command is
 # available at the end, 2 (with the reason on stderr) when one cannot be installed here.
 set -euo pipefail
 
 die() { echo "install-debian.sh: $*" >&2; exit 2; }
-have() { [ -x "$1" ] || command -v "$1" >/dev/null 2>&1; }
+have() { if [[ $1 == /* ]]; then [ -e "$1" ]; else command -v "$1" >/dev/null 2>&1; fi; }
 
 [ $# -gt 0 ] || die "usage: install-debian.sh COMMAND:PACKAGE ..."
 missing=()

@@ -1,0 +1,59 @@
+"""Sensor boards on the firmware's real kernel path: smbus2 on /dev/i2c-N, through umockdev.
+
+The chips are the emulated ones of ``emulated-bus``; the firmware opens ``/dev/i2c-N`` with
+smbus2 as on the Pi, and its ioctls are answered here. The firmware's process must start
+with :meth:`firmware_env` (umockdev's preload library and the testbed directory): the
+dynamic loader reads ``LD_PRELOAD`` only when a program is executed, so an emulated Pi
+that boots ``warm`` (forked from an interpreter started without it) cannot open the bus;
+profiles with this kind boot the Pi ``cold``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulators.sensors import DeviceFault, EmulatedI2CBus, I2CDevice, SensorBoard
+from emulators.sensors.umockdev import I2CDevTestbed
+from rig.hardware.registry import PartContext, register
+
+
+@register("sensors", "umockdev-i2c")
+class UmockdevI2CSensors:
+    def __init__(self, ctx: PartContext, bus: int = 1, interval: float = 0.2) -> None:
+        self.board = SensorBoard()
+        self.bus = EmulatedI2CBus()
+        for chip in self.board.devices():
+            self.bus.attach(chip)
+        self.testbed = I2CDevTestbed(self.bus, bus)
+        self.interval = interval
+
+    def config(self) -> dict[str, Any]:
+        return {"bus": self.testbed.number, "interval": self.interval}
+
+    def describe(self) -> dict[str, str]:
+        return {"driver": "smbus2 i2c-dev via umockdev", "device": self.testbed.devnode}
+
+    def firmware_env(self) -> dict[str, str]:
+        return self.testbed.client_env()
+
+    def select_product(self, product: int) -> None:
+        self.board.status_mcu.select_product(product)
+
+    def set_temperature(self, celsius: float) -> None:
+        self.board.tmp102.set_temperature(celsius)
+
+    def inject_chip(self, chip: str, fault: DeviceFault) -> None:
+        self._chip(chip).inject(fault)
+
+    def heal_chip(self, chip: str, fault: DeviceFault | None = None) -> None:
+        self._chip(chip).heal(fault)
+
+    def _chip(self, name: str) -> I2CDevice:
+        chips = {"tmp102": self.board.tmp102, "ina219": self.board.ina219,
+                 "status_mcu": self.board.status_mcu}
+        if name not in chips:
+            raise KeyError(f"no chip {name!r} on the sensor board; chips: {', '.join(chips)}")
+        return chips[name]
+
+    def close(self) -> None:
+        self.testbed.close()
