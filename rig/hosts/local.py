@@ -36,11 +36,22 @@ class LocalHosts:
     workers: int = 1
     prefix: str = "rig-host"
     dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rig-hosts-")))
+    ports: dict[str, int] = field(default_factory=dict)   # host name → its port, once started
     _servers: list[subprocess.Popen] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
         return [f"{self.prefix}-{i}" for i in range(1, self.count + 1)]
+
+    @property
+    def identity(self) -> Path:
+        """The private key every host accepts."""
+        return self.dir / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        """The servers' host keys, as ``[127.0.0.1]:PORT`` entries."""
+        return self.dir / "known_hosts"
 
     @property
     def ssh_config(self) -> Path:
@@ -60,11 +71,12 @@ class LocalHosts:
         except PermissionError as e:
             raise LocalHostsError("/run/sshd is missing and only root can create it: run "
                                   "`sudo mkdir -p /run/sshd` once, or run as root") from e
-        user_key = self._keygen("id_ed25519")
+        user_key = self._keygen(self.identity.name)
         (self.dir / "authorized_keys").write_text(Path(f"{user_key}.pub").read_text())
         host_key = self._keygen("host_ed25519")
         ports = [_free_port() for _ in self.names]
-        known = self.dir / "known_hosts"
+        self.ports = dict(zip(self.names, ports, strict=True))
+        known = self.known_hosts
         known.write_text("".join(f"[127.0.0.1]:{p} {Path(f'{host_key}.pub').read_text()}"
                                  for p in ports))
         aliases = []
