@@ -1,0 +1,345 @@
+"""Power: the Pi reached over SSH, its mains switched by a network plug (labgrid's driver).
+
+The paths a bench with a real Pi uses: the firmware is deployed and started detached over
+SSH, stopped with SIGTERM over SSH, and its console collected onto this host
+(``rig/hardware/ssh_host.py``); the power goes through labgrid's ``NetworkPowerDriver``
+(``on``/``off``/``get``) to a networked plug.
+
+Profile parameters (``[power] kind = "ssh-pi"``), defaults for CI on 127.0.0.1:
+
+- ``host = "local"``: an OpenSSH server started on 127.0.0.1 (``rig/hosts/local.py``) plays
+  the Pi. It shares this host's files: the firmware runs from this checkout with this
+  virtualenv's Python, reads the rig's ``machine.toml`` where the rig writes it, and writes
+  its console straight into ``console`` (the watcher over SSH only reports its end).
+  Otherwise ``"user@host[:port]"``, a Pi elsewhere: ``identity`` (private key; default the
+  agent and ~/.ssh), ``known_hosts`` (default ~/.ssh/known_hosts; an unknown host key is
+  refused), ``python`` (default ``python3``; it needs the firmware's dependencies) and
+  ``workdir`` there (default ``coffeepay`` in the login's home). The firmware tree is
+  deployed to ``workdir/tree`` when it changed, ``machine.toml`` uploaded at each power-on,
+  and the console streamed over SSH into ``console`` while the firmware runs.
+- ``plug = "emulated"``: a Shelly gen1 plug on 127.0.0.1 (``emulators/plug``) whose relay
+  cuts the emulated Pi's power as ``emulated-pi`` does (SIGKILL of the firmware's process
+  group; with the volatile SD card, unsynced writes are lost) and boots it when switched on
+  (the firmware started over SSH). Or a real plug,
+  ``{model = "shelly_gen1", host = "192.168.1.50", index = 0}`` (any model of labgrid's
+  ``NetworkPowerDriver``): after it switched on, the rig waits up to ``boot_timeout`` for the
+  Pi's SSH server and starts the firmware; after it switched off the Pi's connection is
+  dropped, not waited for.
+- ``sdcard = "volatile"``: the firmware runs on the emulated Pi's volatile SD card
+  (``emulators/pi/sdcard.py``, deployed beside it), so ``arm_sdcard`` works as on
+  ``emulated-pi``; ``"host"`` runs it on the Pi's own storage. ``boot_seconds`` as there.
+- ``settle``: seconds ``power_on`` waits to report a firmware that exited at once, with its
+  console's tail (0: do not wait; the rig's wait for ``booted`` notices it then).
+
+The machine's config names this host's paths and sockets (the rig's control socket, the
+emulated reader's and board's devices), so a Pi elsewhere runs the firmware only where those
+are reachable there too; the paths themselves (deploy, start, stop, cut, console) are the
+same as on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import importlib.util
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from emulators.pi.bootrom import BOOT_SECONDS_ENV, SDCARD_ENV
+from emulators.plug import Relay, ShellyPlug
+from rig.hardware.registry import PartContext, register
+from rig.hosts.local import LocalHosts
+
+# labgrid and paramiko (rig.hardware.ssh_host) are imported when a part of this kind is
+# built (0.2 s), not by every process that imports the registry of part kinds.
+if TYPE_CHECKING:
+    from labgrid import Target
+    from labgrid.driver import NetworkPowerDriver
+
+    from rig.hardware.ssh_host import SshHost
+
+ROOT = Path(__file__).resolve().parents[3]
+SITE = "emulators/pi/site"
+FIRMWARE_TREE = ("firmware",)
+SDCARD_TREE = ("emulators/__init__.py", "emulators/pi", "rig/__init__.py", "rig/proc.py")
+"""What the volatile SD card needs beside the firmware (emulators.pi imports rig.proc)."""
+SDCARDS = ("volatile", "host")
+CUT_TIMEOUT = 10.0
+
+
+class SshPiError(RuntimeError):
+    """The profile's parameters are wrong, or the power state does not allow the request."""
+
+
+@register("power", "ssh-pi")
+class SshPiPower:
+    def __init__(self, ctx: PartContext, host: str = "local", identity: str | None = None,
+                 known_hosts: str | None = None, python: str | None = None,
+                 workdir: str = "coffeepay", plug: str | dict[str, Any] = "emulated",
+                 sdcard: str = "volatile", boot_seconds: float = 0.0, settle: float = 0.0,
+                 boot_timeout: float = 120.0) -> None:
+        from rig.hardware.ssh_host import SshAddress, SshHost
+
+        if sdcard not in SDCARDS:
+            raise SshPiError(f"[power] sdcard {sdcard!r} is not one of {', '.join(SDCARDS)}")
+        real_plug = _plug_spec(plug)
+        self.model = real_plug[0] if real_plug else "shelly_gen1"
+        self.config_path = ctx.workdir / "machine.toml"
+        self.sdcard, self.boot_seconds, self.settle = sdcard, boot_seconds, settle
+        self.boot_timeout = boot_timeout
+        self.extra_env: dict[str, str] = {}
+        self.boots = 0
+        self._arm = 0
+        self._lock = threading.RLock()
+        self._relay_on = False
+        self._boot_error: Exception | None = None
+        self._ready = False
+        self._tree = ""                 # where the firmware's tree is on the Pi
+        self._local_hosts: LocalHosts | None = None
+        self._plug: ShellyPlug | None = None
+        console = ctx.workdir / "console.jsonl"
+        self.host: SshHost
+        if host == "local":
+            self._local_hosts = LocalHosts(count=1, prefix="pi").start()
+            name = self._local_hosts.names[0]
+            self.host = SshHost(SshAddress("127.0.0.1", self._local_hosts.ports[name],
+                                           getpass.getuser()),
+                                console=console, workdir=str(ctx.workdir),
+                                identity=self._local_hosts.identity,
+                                known_hosts=self._local_hosts.known_hosts,
+                                python=python or sys.executable, same_host=True,
+                                owner=os.getpid())
+        else:
+            try:
+                address = SshAddress.parse(host)
+            except ValueError as e:
+                raise SshPiError(f"[power] host: {e}") from e
+            self.host = SshHost(address, console=console, workdir=workdir,
+                                identity=_path(identity), known_hosts=_path(known_hosts),
+                                python=python or "python3")
+        try:
+            self._driver, self._target = self._power_driver(real_plug)
+        except Exception:
+            self.close()
+            raise
+
+    # ------------------------------------------------------------------ the plug
+    def _power_driver(self, plug: tuple[str, str, int] | None
+                      ) -> tuple[NetworkPowerDriver, Target]:
+        """labgrid's driver bound to the plug (None: start the emulated one)."""
+        from labgrid import Target
+        from labgrid.driver import NetworkPowerDriver
+        from labgrid.resource import NetworkPowerPort
+
+        if plug is None:
+            self._plug = ShellyPlug([Relay(on_switch=self._relay_switched)]).start()
+            plug = ("shelly_gen1", self._plug.url, 0)
+        model, url, index = plug
+        target = Target(f"coffee-machine-{id(self):x}")
+        NetworkPowerPort(target, name=None, model=model, host=url, index=index)
+        driver = NetworkPowerDriver(target, name=None, delay=1.0)
+        target.activate(driver)
+        return driver, target
+
+    def _switch(self, on: bool) -> None:
+        """Switch the plug through labgrid's driver; with the emulated plug the relay's
+        callback has cut or booted the Pi when this returns."""
+        import requests
+
+        self._boot_error = None
+        was, self._relay_on = self._relay_on, on
+        try:
+            self._driver.on() if on else self._driver.off()
+        except requests.RequestException as e:
+            if self._boot_error is not None:    # the relay switched; the boot failed
+                raise self._boot_error from None
+            self._relay_on = was
+            raise SshPiError(f"the plug ({self.model} at {self._driver.port.host}) did not "
+                             f"switch {'on' if on else 'off'}: {e}") from e
+
+    def _relay_switched(self, on: bool) -> None:
+        """The emulated relay changed state (in the plug's server thread)."""
+        if not on:
+            self._cut()
+            return
+        try:
+            self._boot()
+        except Exception as e:
+            self._boot_error = e
+            raise
+
+    def _cut(self) -> None:
+        """The emulated Pi loses its power: SIGKILL of the firmware's whole process group.
+        On this host the relay does it at once, as emulated-pi's cut does; a Pi elsewhere
+        is reached over SSH."""
+        host = self.host
+        if not host.alive or host.pid is None:
+            return
+        if host.same_host:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(host.pid, signal.SIGKILL)
+            host.wait_exit(CUT_TIMEOUT)
+        else:
+            host.kill(CUT_TIMEOUT)
+
+    # ------------------------------------------------------------------ booting
+    def _boot(self) -> None:
+        """What the Pi does once its power is on: the firmware started over SSH."""
+        from rig.hardware.ssh_host import ProgramExitedAtOnce, wait_reachable
+
+        if self._plug is None:
+            wait_reachable(self.host.address, self.boot_timeout)
+        self._prepare()
+        config = str(self.config_path)
+        if not self.host.same_host:
+            config = self.host.deploy_file(self.config_path)
+        try:
+            self.host.start([self.host.python, "-m", "firmware", "--config", config],
+                            env=self._env(), cwd=self._tree, settle=self.settle)
+        except ProgramExitedAtOnce:
+            self.boots += 1             # it booted, and fell over
+            raise
+        self.boots += 1
+
+    def _prepare(self) -> None:
+        """Once: reach the Pi, check its Python, deploy the firmware tree (elsewhere)."""
+        if self._ready:
+            return
+        self.host.connect()
+        self.host.python_version()
+        if self.host.same_host:
+            self._tree = str(ROOT)
+        else:
+            self._tree = self.host.path("tree")
+            paths = FIRMWARE_TREE + (SDCARD_TREE if self.sdcard == "volatile" else ())
+            self.host.deploy_tree(ROOT, paths, self._tree)
+        self._ready = True
+
+    def _env(self) -> dict[str, str]:
+        """As EmulatedPi.power_on sets it, with the Pi's paths."""
+        path = [self._tree]
+        if self.sdcard == "volatile":
+            path.insert(0, f"{self._tree}/{SITE}")
+        return {**self.extra_env, "PYTHONPATH": ":".join(path),
+                SDCARD_ENV: self.sdcard, BOOT_SECONDS_ENV: str(self.boot_seconds),
+                "COFFEEPAY_SD_CONTROL": self._sdcard_control, "PYTHONUNBUFFERED": "1"}
+
+    @property
+    def _sdcard_control(self) -> str:
+        """The file through which the rig arms the SD card's faults, on the Pi."""
+        return self.host.path("sdcard-faults.json")
+
+    # ------------------------------------------------------------------ Part
+    def config(self) -> dict[str, Any]:
+        return {}
+
+    def describe(self) -> dict[str, str]:
+        return {"driver": f"ssh + labgrid NetworkPowerDriver({self.model})",
+                "host": str(self.host.address)}
+
+    # ------------------------------------------------------------------ FirmwareHost
+    @property
+    def pi(self) -> SshPiPower:
+        # until the rig talks to FirmwareHost
+        return self
+
+    @property
+    def powered(self) -> bool:
+        return self._relay_on and self.host.alive
+
+    @property
+    def relay_on(self) -> bool:
+        """The plug's relay as the plug reports it (labgrid's ``get``, one request)."""
+        return bool(self._driver.get())
+
+    @property
+    def pid(self) -> int | None:
+        """The firmware's pid on the Pi, from its last boot."""
+        return self.host.pid
+
+    @property
+    def console(self) -> Path:
+        return self.host.console
+
+    def set_env(self, env: dict[str, str]) -> None:
+        self.extra_env.update(env)
+
+    def power_on(self) -> None:
+        """Plug on, the firmware started over SSH. On a plug that is on already (after a
+        clean shutdown, or the SD card cut the power) the firmware is started again."""
+        with self._lock:
+            if self.powered:
+                raise SshPiError("the Pi is already powered on")
+            if self._relay_on:
+                self._boot()
+                return
+            self._switch(True)
+            if self._plug is None:
+                self._boot()
+
+    def power_off(self) -> None:
+        """Plug off: a power cut, unsynced writes lost."""
+        with self._lock:
+            self._switch(False)
+            if self._plug is None:
+                self.host.forget()
+
+    def shutdown(self, timeout: float = 10.0) -> int | None:
+        """The clean way: SIGTERM over SSH, wait for the firmware to exit (SIGKILL after
+        ``timeout``); the plug stays on. Returns the exit status, as EmulatedPi's does."""
+        with self._lock:
+            return self.host.stop(timeout)
+
+    # ------------------------------------------------------------------ StorageFaults
+    def arm_sdcard(self, **faults: object) -> None:
+        """Rewrite the card's fault file on the Pi; a running firmware picks it up at its
+        next sync (the file protocol of ``EmulatedPi.arm_sdcard``)."""
+        if self.sdcard != "volatile":
+            raise SshPiError("arm_sdcard needs sdcard = \"volatile\" in the profile's [power]")
+        self._arm += 1
+        self.host.write_file(self._sdcard_control,
+                             json.dumps({"arm": self._arm, **faults}).encode())
+
+    def close(self) -> None:
+        from rig.hardware.ssh_host import SshHostError
+
+        with self._lock:
+            if self._relay_on and hasattr(self, "_driver"):
+                with contextlib.suppress(Exception):
+                    self.power_off()
+            dark = self._plug is None and not self._relay_on    # a real plug cut the Pi
+            if not dark and self.host.alive:
+                with contextlib.suppress(SshHostError):
+                    self.host.kill()
+            self.host.close()
+            if hasattr(self, "_target"):
+                with contextlib.suppress(Exception):
+                    self._target.deactivate(self._driver)
+            if self._plug is not None:
+                self._plug.stop()
+            if self._local_hosts is not None:
+                self._local_hosts.stop()
+
+
+def _plug_spec(plug: str | dict[str, Any]) -> tuple[str, str, int] | None:
+    """A real plug's (model, URL, index) from the profile; None for the emulated one."""
+    if plug == "emulated":
+        return None
+    if not (isinstance(plug, dict) and {"model", "host"} <= plug.keys()
+            and plug.keys() <= {"model", "host", "index"}):
+        raise SshPiError(f"[power] plug must be \"emulated\" or a table {{model = "
+                         f"\"shelly_gen1\", host = \"192.168.1.50\", index = 0}}, not {plug!r}")
+    model, url = str(plug["model"]), str(plug["host"])
+    if importlib.util.find_spec(f"labgrid.driver.power.{model}") is None:
+        raise SshPiError(f"[power] plug model {model!r} is not one of labgrid's "
+                         "NetworkPowerDriver models (labgrid/driver/power/*.py)")
+    return model, url if "://" in url else f"http://{url}", int(plug.get("index", 0))
+
+
+def _path(text: str | None) -> Path | None:
+    return Path(text).expanduser() if text else None
