@@ -31,6 +31,10 @@ $(STAMPS)/python: pyproject.toml requirements.lock
 	@mkdir -p $(STAMPS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	# labgrid's pyserial-labgrid installs the same `serial` package as pyserial: the firmware
+	# runs pyserial's own files, so pyserial is written last, whatever order pip chose.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall \
+	  "pyserial==$$(sed -n 's/^pyserial==//p' requirements.lock)"
 	@touch $@
 
 $(STAMPS)/npm: package.json package-lock.json
