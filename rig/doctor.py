@@ -19,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rig.hardware import PartContext, Profile, create_part
+from rig.hardware.firmware_env import firmware_environment
 from rig.hardware.profile import PARTS
-from rig.hardware.protocols import Diagnosable, Finding, FirmwareEnvironment, FirmwareTools
+from rig.hardware.protocols import Diagnosable, Finding, FirmwareTools
 
 SELFTEST = "firmware.selftest"
 _SELFTEST_ARGS = {"nfc": ("--nfc", "device"), "sensors": ("--sensors", "bus"),
@@ -68,15 +69,12 @@ def _selftest(parts: dict[str, object]) -> list[Finding]:
     if not isinstance(host, FirmwareTools):
         return [Finding("power", False, "the firmware host cannot run the firmware's tools",
                         "use a power part kind that is a firmware host")]
-    env: dict[str, str] = {}
+    env = firmware_environment(parts)
     args: list[str] = []
     for name, (flag, key) in _SELFTEST_ARGS.items():
         part = parts.get(name)
-        if part is None:
-            continue
-        if isinstance(part, FirmwareEnvironment):
-            env.update(part.firmware_env())
-        args += [flag, str(part.config()[key])]  # type: ignore[attr-defined]
+        if part is not None:
+            args += [flag, str(part.config()[key])]  # type: ignore[attr-defined]
     if env:
         host.set_env(env)  # type: ignore[attr-defined]
     if not args:

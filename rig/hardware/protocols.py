@@ -48,6 +48,14 @@ class FirmwareEnvironment(Protocol):
 
 
 @runtime_checkable
+class SharesDevices(Protocol):
+    """A part that changes what the firmware's process sees under /dev (umockdev's preload)
+    and must be told the other parts' device nodes, so they stay reachable there."""
+
+    def share_devices(self, paths: list[str]) -> None: ...
+
+
+@runtime_checkable
 class FirmwareHost(Protocol):
     """The computer the firmware runs on, with its power: boot it, cut it, shut it down.
 

@@ -28,10 +28,10 @@ from emulators.sensors import SensorBoard
 from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
 from rig.hardware import PartContext, Profile, create_part
+from rig.hardware.firmware_env import firmware_environment
 from rig.hardware.protocols import (
     BoardFaults,
     DispenseWitness,
-    FirmwareEnvironment,
     FirmwareHost,
     ForeignPhones,
     MissingHardware,
@@ -81,10 +81,7 @@ class MachineRig:
         self.parts = {name: create_part(name, self.profile.kind(name), ctx,
                                         **self.profile.params(name))
                       for name in ("nfc", "brew", "sensors", "power")}
-        env: dict[str, str] = {}
-        for part in self.parts.values():
-            if isinstance(part, FirmwareEnvironment):
-                env.update(part.firmware_env())
+        env = firmware_environment(self.parts)
         if env:
             self.host.set_env(env)
         self.control = RigControl(self.sockdir / "rig.sock")

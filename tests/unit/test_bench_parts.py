@@ -51,3 +51,16 @@ def test_the_kernel_bus_asks_a_person_to_press_the_button(ctx, tmp_path):
     assert said.read_text() == "press product 3 on the machine's panel\n"
     with pytest.raises(ValueError, match="bus must be the I2C bus number"):
         create_part("sensors", "i2c-bus", ctx, bus="/dev/i2c-1")
+
+
+def test_a_warm_boot_refuses_a_preload_it_could_not_apply(ctx):
+    pi = create_part("power", "emulated-pi", ctx, boot="warm")
+    try:
+        with pytest.raises(ValueError, match="set boot = 'cold'"):
+            pi.set_env({"LD_PRELOAD": "libumockdev-preload.so.0"})  # type: ignore[attr-defined]
+    finally:
+        pi.close()
+    cold = create_part("power", "emulated-pi", ctx, boot="cold")
+    cold.set_env({"LD_PRELOAD": "libumockdev-preload.so.0"})  # type: ignore[attr-defined]
+    assert cold.pi.extra_env["LD_PRELOAD"] == "libumockdev-preload.so.0"  # type: ignore[attr-defined]
+    cold.close()

@@ -44,6 +44,11 @@ class EmulatedPiPower:
         return self.pi.console
 
     def set_env(self, env: dict[str, str]) -> None:
+        if "LD_PRELOAD" in env and self.pi.boot == "warm":
+            # A warm boot forks an interpreter that started without it: the loader is past.
+            raise ValueError("[power] boot = 'warm' cannot start the firmware with LD_PRELOAD "
+                             f"({env['LD_PRELOAD']}, which another part needs): set "
+                             "boot = 'cold' in the profile's [power] table")
         self.pi.extra_env.update(env)
 
     def power_on(self) -> None:

@@ -44,6 +44,7 @@ import getpass
 import importlib.util
 import json
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -52,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulators.pi.bootrom import BOOT_SECONDS_ENV, SDCARD_ENV
 from emulators.plug import Relay, ShellyPlug
+from rig.hardware.protocols import Finding
 from rig.hardware.registry import PartContext, register
 from rig.hosts.local import LocalHosts
 
@@ -78,6 +80,7 @@ class SshPiError(RuntimeError):
 
 @register("power", "ssh-pi")
 class SshPiPower:
+    boots: int   # power-ons so far (FirmwareHost)
     def __init__(self, ctx: PartContext, host: str = "local", identity: str | None = None,
                  known_hosts: str | None = None, python: str | None = None,
                  workdir: str = "coffeepay", plug: str | dict[str, Any] = "emulated",
@@ -233,6 +236,37 @@ class SshPiPower:
     def _sdcard_control(self) -> str:
         """The file through which the rig arms the SD card's faults, on the Pi."""
         return self.host.path("sdcard-faults.json")
+
+    # ------------------------------------------------------------------ doctor
+    def run_tool(self, module: str, args: list[str], timeout: float) -> tuple[int, str]:
+        """``python -m module args`` on the Pi, in the firmware's tree and environment."""
+        self._prepare()
+        env = " ".join(f"{k}={shlex.quote(v)}" for k, v in self._env().items())
+        argv = " ".join(shlex.quote(a) for a in [self.host.python, "-m", module, *args])
+        r = self.host.run(f"cd {shlex.quote(self._tree)} && env {env} {argv}",
+                          timeout=timeout, check=False)
+        return r.code, r.out + r.err
+
+    def probe(self) -> list[Finding]:
+        """The plug answers with its relay's state; SSH reaches the Pi and its Python."""
+        from rig.hardware.ssh_host import SshHostError
+
+        found = []
+        try:
+            state = "on" if self.relay_on else "off"
+            found.append(Finding("plug", True, f"{self.model} reports the relay {state}"))
+        except Exception as e:   # whatever the plug's library raises is the finding
+            found.append(Finding("plug", False, f"{self.model}: {type(e).__name__}: {e}",
+                                 "check the plug's address, model and index in [power] plug"))
+        try:
+            self.host.connect()
+            version = self.host.python_version()
+            found.append(Finding("power", True, f"SSH to {self.host.address}: Python "
+                                                f"{version}"))
+        except SshHostError as e:
+            found.append(Finding("power", False, str(e),
+                                 "check [power] host, identity and known_hosts"))
+        return found
 
     # ------------------------------------------------------------------ Part
     def config(self) -> dict[str, Any]:
