@@ -9,12 +9,13 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test test-hardhat test-hosts rig soak demo lint typecheck gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
+.PHONY: test test-hardhat test-hosts test-drivers doctor rig soak demo lint typecheck gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
 
 help:
 	@echo "make test     install pinned dependencies, lint, type-check, run the test suite"
 	@echo "make test-hardhat  contracts, payment path, demo and scenarios against Hardhat's node"
 	@echo "make test-hosts  the suite spread over two SSH hosts on 127.0.0.1 (docs/hosts.md)"
+	@echo "make test-drivers  the bench's driver paths on emulated chips (docs/bench.md)"
 	@echo "make rig      the scenario suite on the emulated default, HTML report in reports/"
 	@echo "make soak     make rig 10 times with different seeds beside a CPU hog (flake soak)"
 	@echo "make demo     one rental's happy path through the firmware, with its ledger"
@@ -77,6 +78,7 @@ test: deps lint typecheck
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-hardhat
 	$(MAKE) --no-print-directory test-hosts
+	$(MAKE) --no-print-directory test-drivers
 
 # The rig attached (--chain-url) to a node it did not start: Hardhat 2.x from the npm lock.
 # Skips only for capabilities Hardhat lacks, no more than the known ones (docs/chain.md).
@@ -87,6 +89,17 @@ test-hardhat: deps
 # anvil per worker, scenarios on one shared node without dev methods, the property shards.
 test-hosts: deps
 	$(PY) tools/hosts_suite.py
+
+# The bench's driver paths on emulated chips (profiles/emulated-drivers.toml, docs/bench.md):
+# the doctor, the end-to-end payment path and a subset of the scenarios, the firmware on
+# nfcpy's PN532 tty driver, smbus2 through umockdev, started over SSH on a labgrid plug.
+DRIVER_SCENARIOS ?= close-request-online power-cut-at-receipt-persisted \
+  power-cut-at-redeem-broadcast torn-write-and-kth-write sensor-missing-at-boot \
+  brew-board-line-noise phone-pulled-away-before-response restored-from-old-backup
+test-drivers: deps
+	$(VENV)/bin/rig doctor --profile emulated-drivers
+	$(VENV)/bin/pytest -p no:cacheprovider --profile emulated-drivers tests/e2e/test_payment_path.py
+	$(VENV)/bin/rig run --profile emulated-drivers $(DRIVER_SCENARIOS:%=scenarios/%.yaml)
 
 rig: deps
 	$(VENV)/bin/rig run --report reports $(RIG_ARGS)
