@@ -9,7 +9,7 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test test-hardhat test-hosts test-drivers doctor rig soak demo lint typecheck gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
+.PHONY: test test-hardhat test-hosts test-drivers rig soak demo lint typecheck gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
 
 help:
 	@echo "make test     install pinned dependencies, lint, type-check, run the test suite"
