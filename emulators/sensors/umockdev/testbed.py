@@ -6,12 +6,19 @@ environment :meth:`I2CDevTestbed.client_env` gives; there, unmodified smbus2 ope
 ``/dev/i2c-N`` and its ioctls reach :class:`~emulators.sensors.umockdev.handler.I2CDevHandler`.
 To the client the device node is a pseudo-terminal (``stat`` shows rdev 0:0) that umockdev
 redirects; ``/sys`` is the testbed's too, otherwise empty.
+
+A listing of ``/dev`` in the client is the testbed's, so a host device the client looks for
+by listing ``/dev`` (nfcpy's tty transport does) must be shared with
+:meth:`I2CDevTestbed.share_device`; other host nodes the client opens by name (the brew
+board's ``/dev/pts/N``) need nothing: they stay the kernel's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import posixpath
 import shutil
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +30,10 @@ from emulators.sensors.umockdev.loader import load_umockdev, preload_library
 
 I2C_DEV_MAJOR = 89
 ENV = "UMOCKDEV_DIR"
+# The first component of a shared entry's link target (see share_device); relative to the
+# link's directory, where umockdev never makes a directory of that name, so it resolves
+# nowhere.
+SHARED_TARGET = "host:"
 
 
 def _description(number: int) -> str:
@@ -37,6 +48,23 @@ def _description(number: int) -> str:
             f"E: MINOR={number}\n"
             f"A: name=coffeepay emulated sensor bus\n"
             f"A: dev={I2C_DEV_MAJOR}:{number}\n")
+
+
+def _dev_components(path: str) -> list[str]:
+    """The components of ``path`` after ``/dev/``; ``ValueError`` unless it is a plain
+    absolute path below ``/dev``."""
+    if not isinstance(path, str) or not path.startswith("/dev/") \
+            or posixpath.normpath(path) != path:
+        raise ValueError(f"not a device path below /dev/: {path!r}")
+    return path[len("/dev/"):].split("/")
+
+
+def _is_shared(entry: Path) -> bool:
+    try:
+        target = os.readlink(entry)
+    except OSError:
+        return False
+    return target.split("/", 1)[0] == SHARED_TARGET
 
 
 class I2CDevTestbed:
@@ -80,6 +108,67 @@ class I2CDevTestbed:
             self.close()
             raise
         answer_promptly()
+
+    def share_device(self, path: str) -> None:
+        """Let the client find the host's device node ``path`` (``/dev/NAME``, e.g. a symlink
+        to a pseudo-terminal, or ``/dev/pts/N``) in its listing of ``/dev`` and use it as the
+        real device: open, ``stat``, termios and every other ioctl, reads and writes all go
+        to the kernel, not to umockdev. Sharing a path again, or one below a shared
+        directory, does nothing; the entry is removed with the testbed.
+
+        Raises ``ValueError`` for a path not under ``/dev/`` or one the testbed emulates,
+        ``FileNotFoundError`` when the host has no such node."""
+        if self._closed:
+            raise RuntimeError("the testbed is closed")
+        parts = _dev_components(path)
+        # umockdev's preload library gives the client the testbed's dev/ for a listing of
+        # /dev, but sends a path /dev/X to the testbed only when access(<root>/dev/X, F_OK)
+        # succeeds there; otherwise the path is the host's. A testbed entry that access()
+        # cannot follow, a symlink that resolves nowhere, is therefore listed and nothing
+        # more. (A symlink to the node itself would be followed: the client would take the
+        # path for an emulated device and exit at open, as no ioctl socket of the testbed
+        # answers it.) For /dev/DIR/.../NAME the entry is the first component the testbed
+        # does not have, so everything below it is the host's too.
+        entry = self.root / "dev"
+        for depth, part in enumerate(parts, 1):
+            entry = entry / part
+            if _is_shared(entry):
+                return
+            if not os.path.lexists(entry):
+                if not os.path.exists(path):
+                    raise FileNotFoundError(errno.ENOENT, "no such device node on the host",
+                                            path)
+                target = posixpath.join(SHARED_TARGET, "dev", *parts[:depth])
+                try:
+                    os.symlink(target, entry)
+                except FileExistsError:
+                    if _is_shared(entry):   # shared meanwhile from another thread
+                        return
+                    raise
+                if os.path.exists(entry):   # would be followed: the client would break
+                    entry.unlink()
+                    raise RuntimeError(f"{entry} -> {target} resolves in the testbed; "
+                                       f"cannot share {path}")
+                return
+            if depth == len(parts) or entry.is_symlink() or not entry.is_dir():
+                break
+        raise ValueError(f"{path} is emulated by the testbed ({entry} exists); "
+                         "it cannot be shared")
+
+    @property
+    def shared_devices(self) -> tuple[str, ...]:
+        """The ``/dev`` entries shared with the client (see :meth:`share_device`): the paths
+        shared, or the host directories holding them."""
+        if self._closed:
+            return ()
+        dev = self.root / "dev"
+        found = []
+        for directory, dirs, files in os.walk(dev):
+            for name in dirs + files:
+                entry = Path(directory, name)
+                if _is_shared(entry):
+                    found.append("/dev/" + entry.relative_to(dev).as_posix())
+        return tuple(sorted(found))
 
     def client_env(self) -> dict[str, str]:
         """What the client's process needs in its environment, from its start (the

@@ -6,6 +6,10 @@ with :meth:`firmware_env` (umockdev's preload library and the testbed directory)
 dynamic loader reads ``LD_PRELOAD`` only when a program is executed, so an emulated Pi
 that boots ``warm`` (forked from an interpreter started without it) cannot open the bus;
 profiles with this kind boot the Pi ``cold``.
+
+Under the preload the firmware's listing of ``/dev`` is the testbed's; devices of other parts
+it finds by listing ``/dev`` (nfcpy's ``tty:NAME`` transport) are made visible there, as the
+host's own nodes, with :meth:`UmockdevI2CSensors.share_devices`.
 """
 
 from __future__ import annotations
@@ -35,6 +39,14 @@ class UmockdevI2CSensors:
 
     def firmware_env(self) -> dict[str, str]:
         return self.testbed.client_env()
+
+    def share_devices(self, paths: list[str]) -> None:
+        """Show the firmware each host device node in ``paths`` under ``/dev/`` (the NFC
+        reader's ``/dev/ttyCOFFEE…`` link, the brew board's ``/dev/pts/N``) as the real
+        device; other paths are ignored. Sharing a path again does nothing."""
+        for path in paths:
+            if path.startswith("/dev/"):
+                self.testbed.share_device(path)
 
     def select_product(self, product: int) -> None:
         self.board.status_mcu.select_product(product)
