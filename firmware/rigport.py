@@ -1,6 +1,8 @@
 """The rig interface (test mode only): checkpoints, status, clock and commands.
 
-The firmware connects to the rig's Unix socket at boot and speaks JSON lines. At each named
+The firmware connects to the rig at boot and speaks JSON lines: ``[test] control`` is the
+rig's Unix socket (a path), or ``tcp:HOST:PORT`` where the rig's socket is carried to the
+firmware's computer over TCP (an SSH forward on the Pi's loopback). At each named
 checkpoint of the payment path it reports ``{"type": "checkpoint", ...}``; a checkpoint the rig
 asked to hold blocks the firmware there until ``{"cmd": "release"}``, so the rig can cut the
 power at exactly that point. Without a ``[test]`` section every call here is a no-op.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -30,6 +33,9 @@ CHECKPOINTS = (
     "redeem-signed", "redeem-broadcast", "redeem-mined", "redeem-confirmed",
     "tx-signed", "tx-broadcast", "tx-confirmed", "synced",
 )
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+"""What ``X:...`` in ``[test] control`` would be if it were a URL's scheme, not a path."""
 
 
 class RigPort:
@@ -50,8 +56,7 @@ class RigPort:
         if unknown:
             raise ValueError(f"[test] hold names unknown checkpoints {sorted(unknown)}; "
                              f"known: {', '.join(CHECKPOINTS)}")
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.connect(path)
+        self._sock = connect(path)
         threading.Thread(target=self._reader, name="rigport", daemon=True).start()
 
     @property
@@ -142,6 +147,40 @@ class RigPort:
         if "id" in msg:
             self.send({"type": "reply", "id": msg["id"], "cmd": msg.get("cmd"),
                        "result": result})
+
+
+def parse_control(spec: str) -> str | tuple[str, int]:
+    """``[test] control`` as what to connect to: a Unix socket's path, or ``(host, port)``
+    from ``tcp:HOST:PORT`` (an IPv6 host in brackets, ``tcp:[::1]:PORT``)."""
+    scheme, colon, rest = spec.partition(":")
+    if scheme == "tcp" and colon:
+        host, colon, port = rest.rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if colon and host and port.isascii() and port.isdigit() and 0 < int(port) < 65536:
+            return host, int(port)
+        raise ValueError(f"[test] control {spec!r}: write tcp:HOST:PORT with a port from 1 to "
+                         "65535 (e.g. tcp:127.0.0.1:40123)")
+    if not spec or (colon and _SCHEME.fullmatch(scheme)):
+        raise ValueError(f"[test] control {spec!r} is neither a Unix socket's path "
+                         "(/tmp/cp-x/rig.sock) nor tcp:HOST:PORT")
+    return spec
+
+
+def connect(spec: str) -> socket.socket:
+    """A connected stream socket to the rig, as ``[test] control`` names it."""
+    where = parse_control(spec)
+    if isinstance(where, str):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(where)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+    sock = socket.create_connection(where)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # each line goes at once
+    return sock
 
 
 def _jsonable(o: Any) -> Any:

@@ -77,6 +77,13 @@ class FirmwareHost(Protocol):
         """Environment for the firmware's process from the next boot on."""
         ...
 
+    def reach(self, endpoint: str) -> str:
+        """Where the firmware reaches ``endpoint`` of the rig host (``http://127.0.0.1:PORT``
+        or a Unix socket's path): itself on the same host, else the address of what carries
+        it there (an ``http://`` URL, or ``tcp:HOST:PORT`` for a socket). Asking again for
+        the same endpoint gives the same address."""
+        ...
+
     def power_on(self) -> None: ...
 
     def power_off(self) -> None: ...

@@ -21,6 +21,13 @@ as the emulated Pi's does) the program appends to ``console`` itself, and the wa
 reports the end; there it also kills the program if the process ``owner`` (the rig) dies
 first, so a killed rig leaves no firmware behind.
 
+Endpoints of this host reached from the program there (the rig's control socket, its RPC
+proxy) are carried by SSH remote forwards (``forward_remote``): sshd listens on the host's
+127.0.0.1, and each connection made there arrives here as a channel, piped to the TCP port
+or Unix socket it stands for. The forwards belong to the connection: when it is made again
+(after it dropped, or the host rebooted) they are reopened on the same ports, so a config
+that names them stays right.
+
 Measured on this kind of machine (2 cores, loaded): connect 60 ms, one command 85 ms (a
 session costs the server a fork and a shell), the same through OpenSSH with a ControlMaster
 130 ms and through labgrid's SSHDriver 93 ms; paramiko also gives the long-lived streaming
@@ -42,7 +49,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeAlias
 
 import paramiko
 
@@ -54,6 +61,12 @@ PID_FILE, EXIT_FILE = "program.pid", "program.exit"
 TREE_STAMP = ".tree-sha256"
 WATCH_POLL = 0.05        # seconds between the watcher's looks at the log and the exit file
 START_WAIT = 10.0        # seconds the start command waits for the supervisor's pid file
+FORWARD_HOST = "127.0.0.1"   # where remote forwards listen on the host: only it reaches them
+REFORWARD_WAIT = 10.0    # seconds a forward reopened on a new connection waits for its port
+
+ForwardTarget: TypeAlias = tuple[str, int] | str
+"""Where a forwarded connection goes on this host: a TCP ``(host, port)`` or a Unix socket's
+path."""
 
 
 class SshHostError(RuntimeError):
@@ -78,6 +91,11 @@ class PythonMissing(SshHostError):
 
 class RemoteCommandFailed(SshHostError):
     """A command run over SSH failed; the message holds its exit status and stderr."""
+
+
+class ForwardRefused(SshHostError):
+    """The SSH server did not open a remote forward (forwarding disabled there, or the port
+    taken)."""
 
 
 class ProgramExitedAtOnce(SshHostError):
@@ -240,6 +258,11 @@ class SshHost:
         self._lock = threading.RLock()      # connecting, SFTP and the program's bookkeeping
         self._watch: _Watch | None = None
         self.pid: int | None = None         # the program's pid there, from its last start
+        self._forwards: dict[int, ForwardTarget] = {}   # port on the host's loopback → here
+        self._forwarded_on: paramiko.Transport | None = None   # the connection they are on
+        self._open_ports: set[int] = set()  # those opened on that connection
+        self._pipes: set[_Pipe] = set()     # forwarded connections being carried
+        self._pipes_lock = threading.Lock()
 
     # ------------------------------------------------------------------ connection
     def connect(self) -> SshHost:
@@ -249,6 +272,15 @@ class SshHost:
         return self
 
     def _transport(self) -> paramiko.Transport:
+        """The connection (made again if it dropped), with the forwards open on it."""
+        with self._lock:
+            transport = self._connection()
+            if self._forwards and (self._forwarded_on is not transport
+                                   or self._forwards.keys() - self._open_ports):
+                self._reforward(transport)
+            return transport
+
+    def _connection(self) -> paramiko.Transport:
         with self._lock:
             client = self._client
             transport = client.get_transport() if client else None
@@ -304,6 +336,9 @@ class SshHost:
             transport = client.get_transport()
             assert transport is not None
             transport.set_keepalive(5)
+            if isinstance(transport.sock, socket.socket):      # small writes go at once
+                with contextlib.suppress(OSError):
+                    transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             return transport
 
     @property
@@ -311,6 +346,8 @@ class SshHost:
         return str(self.known_hosts) if self.known_hosts else "~/.ssh/known_hosts"
 
     def _drop_connection(self) -> None:
+        self._forwarded_on = None
+        self._open_ports.clear()
         if self._sftp is not None:
             with contextlib.suppress(Exception):
                 self._sftp.close()
@@ -319,6 +356,96 @@ class SshHost:
             self._client.close()
             self._client = None
 
+    # ------------------------------------------------------------------ forwards
+    def forward_remote(self, target: ForwardTarget, port: int = 0, *, now: bool = True
+                       ) -> int:
+        """Listen on the host's 127.0.0.1 (``port``; 0 lets its SSH server choose) and carry
+        each connection made there to ``target`` on this host: an SSH remote forward.
+        Returns the port there. With ``now`` False the forward is only recorded (the host
+        may be off) and opened when the rig next connects; ``port`` must be given then.
+        ``ForwardRefused`` if the server does not open it."""
+        with self._lock:
+            if port in self._forwards:
+                raise ForwardRefused(f"{self.address}: port {port} is forwarded already")
+            if not now:
+                if not 0 < port < 65536:
+                    raise ValueError("a forward opened later needs its port, 1 to 65535")
+                self._forwards[port] = target
+                return port
+            transport = self._transport()
+            port = self._request_forward(transport, port)
+            self._forwards[port] = target
+            self._open_ports.add(port)
+            return port
+
+    @property
+    def forwards(self) -> dict[int, ForwardTarget]:
+        """The forwards: port on the host's 127.0.0.1 → where it goes on this host."""
+        return dict(self._forwards)
+
+    @property
+    def forwarded_connections(self) -> int:
+        """Connections made to a forward there that are being carried now."""
+        with self._pipes_lock:
+            return len(self._pipes)
+
+    def close_forwards(self) -> None:
+        """Stop listening there and end the connections being carried."""
+        with self._lock:
+            transport = self._forwarded_on
+            if transport is not None and transport.is_active():
+                for port in sorted(self._open_ports):
+                    with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
+                        transport.cancel_port_forward(FORWARD_HOST, port)
+            self._forwards.clear()
+            self._open_ports.clear()
+        with self._pipes_lock:
+            pipes = list(self._pipes)
+        for pipe in pipes:
+            pipe.stop()
+
+    def _request_forward(self, transport: paramiko.Transport, port: int) -> int:
+        try:
+            got = transport.request_port_forward(FORWARD_HOST, port, self._forwarded)
+        except (paramiko.SSHException, OSError, EOFError) as e:
+            which = f"port {port}" if port else "a port"
+            raise ForwardRefused(
+                f"{self.address}: the SSH server did not listen on {which} of its "
+                f"{FORWARD_HOST} for the rig ({e}): its sshd must allow remote forwarding "
+                "(AllowTcpForwarding yes or remote in /etc/ssh/sshd_config, then restart "
+                f"sshd){' and the port must be free there' if port else ''}") from e
+        self._forwarded_on = transport
+        return int(got)
+
+    def _reforward(self, transport: paramiko.Transport) -> None:
+        """Open the recorded forwards on a new connection, on their ports. A port the
+        dropped connection's session still holds there is waited for a little."""
+        if self._forwarded_on is not transport:
+            self._open_ports.clear()
+        self._forwarded_on = transport
+        deadline = time.monotonic() + REFORWARD_WAIT
+        for port in sorted(self._forwards.keys() - self._open_ports):
+            while True:
+                try:
+                    self._request_forward(transport, port)
+                    break
+                except ForwardRefused:
+                    if time.monotonic() > deadline or not transport.is_active():
+                        raise
+                    time.sleep(0.05)
+            self._open_ports.add(port)
+
+    def _forwarded(self, chan: paramiko.Channel, origin: tuple[str, int],
+                   server: tuple[str, int]) -> None:
+        """paramiko's handler of a connection made to a forward (in its transport's thread:
+        it must not block)."""
+        target = self._forwards.get(server[1])
+        if target is None:
+            chan.close()
+            return
+        _Pipe(self, chan, target).start()
+
+    # ------------------------------------------------------------------ commands
     def run(self, command: str, *, stdin: bytes | None = None,
             timeout: float = COMMAND_TIMEOUT, check: bool = True) -> CommandResult:
         """Run a shell command there; with ``check`` a non-zero exit raises
@@ -556,9 +683,10 @@ class SshHost:
         return "\n".join(text.splitlines()[-lines:]) or "(nothing on the console)"
 
     def close(self) -> None:
-        """Drop the connection; a program still running there is left to its fate (stop or
-        kill it first)."""
+        """Close the forwards and drop the connection; a program still running there is
+        left to its fate (stop or kill it first)."""
         with self._lock:
+            self.close_forwards()
             if self._watch is not None:
                 self._watch.abandon()
                 self._watch.join(2.0)
@@ -624,6 +752,84 @@ class _Watch(threading.Thread):
         self.lost = True
         if self._chan is not None:
             self._chan.close()
+
+
+class _Pipe:
+    """One connection made to a forward: its channel, and a socket to the target here, bytes
+    copied both ways. The end of the connection there (the program closed it, or is gone)
+    ends it here both ways once what it sent is passed on, and closes the channel: the rig
+    sees it as it sees the program's own socket close. An end here is passed there as EOF.
+    (A half-close from there is not carried; neither JSON lines nor HTTP use one.)"""
+
+    def __init__(self, host: SshHost, chan: paramiko.Channel, target: ForwardTarget) -> None:
+        self.host, self.chan, self.target = host, chan, target
+        self.sock: socket.socket | None = None
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name=f"ssh-forward-{self.target}",
+                         daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.sock = _connect_here(self.target, self.host.connect_timeout)
+        except OSError:
+            self.chan.close()       # nothing listens here: the connection there ends at once
+            return
+        with self.host._pipes_lock:
+            self.host._pipes.add(self)
+        try:
+            up = threading.Thread(target=self._up, name=f"ssh-forward-up-{self.target}",
+                                  daemon=True)
+            up.start()
+            self._down()
+            up.join()
+        finally:
+            self.chan.close()
+            self.sock.close()
+            with self.host._pipes_lock:
+                self.host._pipes.discard(self)
+
+    def _down(self) -> None:
+        """From there to here, until the connection there ends."""
+        assert self.sock is not None
+        with contextlib.suppress(OSError):
+            while data := self.chan.recv(65536):
+                self.sock.sendall(data)
+        self.stop()
+
+    def _up(self) -> None:
+        """From here to there."""
+        assert self.sock is not None
+        try:
+            while data := self.sock.recv(65536):
+                self.chan.sendall(data)
+        except OSError:
+            self.chan.close()       # reset here: reset there
+            return
+        with contextlib.suppress(OSError, EOFError):
+            self.chan.shutdown_write()
+
+    def stop(self) -> None:
+        """End both ways now (the threads close what is left)."""
+        self.chan.close()
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _connect_here(target: ForwardTarget, timeout: float) -> socket.socket:
+    if isinstance(target, str):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(target)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+    sock = socket.create_connection(target, timeout=timeout)
+    sock.settimeout(None)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def _read_both(chan: paramiko.Channel) -> tuple[bytes, bytes]:

@@ -191,7 +191,7 @@ class MachineRig:
         config = {
             "machine": {"key": p.actors.machine.key.hex(),
                         "data_dir": str(self.workdir / "sdcard")},
-            "chain": {"rpc_url": self.proxy.url, "chain_id": self.chain.chain_id,
+            "chain": {"rpc_url": self.host.reach(self.proxy.url), "chain_id": self.chain.chain_id,
                       "payment_provider": p.payments.address,
                       "rental_provider": p.rental.address,
                       "channel_id": f"0x{r.channel_id.hex()}", "rental_id": r.rental_id,
@@ -203,7 +203,8 @@ class MachineRig:
             "nfc": {"device": nfc["device"], "poll_timeout": nfc["poll_timeout"]},
             "brew": {"port": brew["port"], "timeout": brew["timeout"]},
             "sensors": {"bus": sensors["bus"], "interval": sensors["interval"]},
-            "test": {"control": str(self.control.path), "hold": list(s.hold)},
+            "test": {"control": self.host.reach(str(self.control.path)),
+                     "hold": list(s.hold)},
             "defects": dict.fromkeys(s.defects, True),
         }
         self.config_path.write_text(tomli_w.dumps(config))

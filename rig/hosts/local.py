@@ -132,12 +132,15 @@ class LocalHosts:
 
 def _sshd_config(port: int, host_key: Path, authorized: Path, pid: Path) -> str:
     """Keys only, this machine only. ``StrictModes no``: the keys live in a temporary
-    directory, not a home directory sshd would check the modes of."""
+    directory, not a home directory sshd would check the modes of. Forwarding allowed (the
+    ``ssh-pi`` part carries the rig's endpoints to the Pi with remote forwards), on the
+    server's loopback only (``GatewayPorts no``)."""
     root_login = "prohibit-password" if os.geteuid() == 0 else "no"
     return (f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {pid}\n"
             f"AuthorizedKeysFile {authorized}\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-            f"PermitRootLogin {root_login}\nSubsystem sftp internal-sftp\n")
+            f"PermitRootLogin {root_login}\nSubsystem sftp internal-sftp\n"
+            "AllowTcpForwarding yes\nGatewayPorts no\n")
 
 
 def _free_port() -> int:

@@ -31,10 +31,17 @@ Profile parameters (``[power] kind = "ssh-pi"``), defaults for CI on 127.0.0.1:
 - ``settle``: seconds ``power_on`` waits to report a firmware that exited at once, with its
   console's tail (0: do not wait; the rig's wait for ``booted`` notices it then).
 
-The machine's config names this host's paths and sockets (the rig's control socket, the
-emulated reader's and board's devices), so a Pi elsewhere runs the firmware only where those
-are reachable there too; the paths themselves (deploy, start, stop, cut, console) are the
-same as on 127.0.0.1.
+What the firmware reaches on the rig host, the rig's control socket and its RPC proxy, is
+carried to a Pi elsewhere over the SSH connection (``reach``): a remote forward listens on
+the Pi's 127.0.0.1 (its sshd must allow it: ``AllowTcpForwarding yes`` or ``remote``), and the
+machine's config names that port (``tcp:127.0.0.1:PORT`` for the control socket,
+``http://127.0.0.1:PORT`` for the proxy). The forwards belong to the connection, not to a boot
+of the firmware; after the connection dropped (a real plug cut the Pi) they are opened again
+on the same ports when the rig connects at the next boot. A Pi that does not answer when the
+config is written (a real plug off) gets ports picked here, from ``LATER_PORTS``, opened when
+the rig first connects. The reader's and board's devices the config names are the Pi's own on
+a bench; the emulated ones exist only on the rig host. The paths themselves (deploy, start,
+stop, cut, console) are the same as on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -44,12 +51,15 @@ import getpass
 import importlib.util
 import json
 import os
+import random
 import shlex
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from emulators.pi.bootrom import BOOT_SECONDS_ENV, SDCARD_ENV
 from emulators.plug import Relay, ShellyPlug
@@ -63,7 +73,7 @@ if TYPE_CHECKING:
     from labgrid import Target
     from labgrid.driver import NetworkPowerDriver
 
-    from rig.hardware.ssh_host import SshHost
+    from rig.hardware.ssh_host import ForwardTarget, SshHost
 
 ROOT = Path(__file__).resolve().parents[3]
 SITE = "emulators/pi/site"
@@ -72,6 +82,10 @@ SDCARD_TREE = ("emulators/__init__.py", "emulators/pi", "rig/__init__.py", "rig/
 """What the volatile SD card needs beside the firmware (emulators.pi imports rig.proc)."""
 SDCARDS = ("volatile", "host")
 CUT_TIMEOUT = 10.0
+LATER_PORTS = range(20000, 32768)
+"""Ports a forward is given when the Pi does not answer yet: below Linux's ephemeral ports
+(32768-60999), so no outgoing connection on the Pi holds one."""
+REACH_PROBE = 2.0        # seconds reach waits for the Pi's SSH port to tell whether it is up
 
 
 class SshPiError(RuntimeError):
@@ -105,6 +119,7 @@ class SshPiPower:
         self._tree = ""                 # where the firmware's tree is on the Pi
         self._local_hosts: LocalHosts | None = None
         self._plug: ShellyPlug | None = None
+        self._reached: dict[str, str] = {}  # rig-host endpoint → the firmware's address
         console = ctx.workdir / "console.jsonl"
         self.host: SshHost
         if host == "local":
@@ -303,6 +318,27 @@ class SshPiPower:
     def set_env(self, env: dict[str, str]) -> None:
         self.extra_env.update(env)
 
+    def reach(self, endpoint: str) -> str:
+        """On 127.0.0.1 sharing this host's files (``host = "local"``): ``endpoint`` itself.
+        A Pi elsewhere: a remote forward on its 127.0.0.1 to ``endpoint`` (an ``http://``
+        URL or a Unix socket's absolute path), given as ``http://127.0.0.1:PORT`` with the
+        URL's path, or ``tcp:127.0.0.1:PORT`` for a socket; once per endpoint."""
+        if self.host.same_host:
+            return endpoint
+        from rig.hardware.ssh_host import is_port_open
+
+        with self._lock:
+            if endpoint in self._reached:
+                return self._reached[endpoint]
+            target, address = _carried(endpoint)
+            a = self.host.address
+            if is_port_open(a.host, a.port, REACH_PROBE):
+                port = self.host.forward_remote(target)
+            else:               # the Pi is off: opened when the rig connects at boot
+                port = self.host.forward_remote(target, _spare(self.host.forwards), now=False)
+            self._reached[endpoint] = address(port)
+            return self._reached[endpoint]
+
     def power_on(self) -> None:
         """Plug on, the firmware started over SSH. On a plug that is on already (after a
         clean shutdown, or the SD card cut the power) the firmware is started again."""
@@ -350,7 +386,8 @@ class SshPiPower:
             if not dark and self.host.alive:
                 with contextlib.suppress(SshHostError):
                     self.host.kill()
-            self.host.close()
+            self.host.close()                   # the forwards with it
+            self._reached.clear()
             if hasattr(self, "_target"):
                 with contextlib.suppress(Exception):
                     self._target.deactivate(self._driver)
@@ -373,6 +410,29 @@ def _plug_spec(plug: str | dict[str, Any]) -> tuple[str, str, int] | None:
         raise SshPiError(f"[power] plug model {model!r} is not one of labgrid's "
                          "NetworkPowerDriver models (labgrid/driver/power/*.py)")
     return model, url if "://" in url else f"http://{url}", int(plug.get("index", 0))
+
+
+def _carried(endpoint: str) -> tuple[ForwardTarget, Callable[[int], str]]:
+    """What a forward to ``endpoint`` connects to on this host, and the address the firmware
+    uses for it given the forward's port on the Pi."""
+    if endpoint.startswith("/"):
+        return endpoint, lambda port: f"tcp:127.0.0.1:{port}"
+    url = urlsplit(endpoint)
+    try:
+        host, port = url.hostname, url.port or 80
+    except ValueError:      # a port that is not a number
+        host = None
+    if url.scheme != "http" or not host:
+        raise SshPiError(f"{endpoint!r} cannot be carried to the Pi: the rig forwards an "
+                         "http://HOST:PORT URL or a Unix socket's absolute path")
+    return (host, port), lambda p: urlunsplit(("http", f"127.0.0.1:{p}", url.path, url.query,
+                                               url.fragment))
+
+
+def _spare(taken: Iterable[int]) -> int:
+    """A port of ``LATER_PORTS`` not in ``taken``."""
+    used = set(taken)
+    return random.SystemRandom().choice([p for p in LATER_PORTS if p not in used])
 
 
 def _path(text: str | None) -> Path | None:
