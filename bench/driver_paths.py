@@ -34,7 +34,7 @@ from rig.platform import deploy_platform
 
 PROFILES = ("emulated", "emulated-drivers")
 RESULTS = Path(__file__).parent / "results" / "driver_paths.json"
-QUIET = 3.0   # seconds of an empty field over which the poll cycle is counted
+QUIET = 6.0   # seconds of an empty field over which the poll cycle is counted
 
 
 def _round(chain: Chain, profile: str, seed: int, taps: int, workdir: Path
