@@ -88,7 +88,9 @@ class FirmwareHost(Protocol):
 
     def power_off(self) -> None: ...
 
-    def shutdown(self) -> None: ...
+    def shutdown(self) -> int | None:
+        """The clean path: SIGTERM, the firmware closes its store; its exit code if known."""
+        ...
 
 
 @runtime_checkable
@@ -198,23 +200,12 @@ class MissingHardware(LookupError):
         self.capability = capability
 
 
-def _members(proto: type) -> tuple[str, ...]:
-    return tuple(n for n in vars(proto) if not n.startswith("_"))
-
-
-def _has(part: object, member: str) -> bool:
-    """An attribute, method or property, or (on a class) an annotated instance attribute."""
-    if hasattr(part, member):
-        return True
-    kind = part if isinstance(part, type) else type(part)
-    return any(member in getattr(k, "__annotations__", {}) for k in kind.__mro__)
-
-
 def capabilities_of(part: object) -> frozenset[str]:
-    """The capabilities a part implements; ``part`` may be a part kind (its class) as well
-    as a started part, so a profile's capabilities are known before anything starts."""
-    return frozenset(name for name, proto in CAPABILITIES.items()
-                     if all(_has(part, m) for m in _members(proto)))
+    """The capabilities a part kind claims by subclassing their protocols (and mypy checks
+    it implements them); ``part`` may be the kind (its class) or a started part, so a
+    profile's capabilities are known before anything starts."""
+    kind = part if isinstance(part, type) else type(part)
+    return frozenset(name for name, proto in CAPABILITIES.items() if proto in kind.__mro__)
 
 
 def describe(capability: str) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rig.doctor import examine, format_finding
 from rig.hardware import load_profile
+from rig.hardware.protocols import Part
 from rig.hardware.registry import PartContext, register
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,7 @@ def test_the_emulated_profile_is_all_ok_and_exits_0():
     assert lines[-1] == "rig doctor: 5 OK, 0 FAIL"
 
 
-class _AbsentReader:
+class _AbsentReader(Part):
     """A reader the profile names at a device path where there is none."""
 
     def __init__(self, ctx: PartContext) -> None: ...

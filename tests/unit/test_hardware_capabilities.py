@@ -11,7 +11,13 @@ from rig.faults import fault_class
 from rig.faults.registry import kinds as fault_kinds
 from rig.hardware import load_profile
 from rig.hardware.profile import profile_capabilities
-from rig.hardware.protocols import CAPABILITIES, MissingHardware, capabilities_of
+from rig.hardware.protocols import (
+    CAPABILITIES,
+    DispenseWitness,
+    MissingHardware,
+    Part,
+    capabilities_of,
+)
 from rig.hardware.registry import PartContext, factory, kinds, register
 from rig.scenario.loader import load_scenario
 from rig.scenario.needs import hardware_lacking, scenario_hardware
@@ -26,6 +32,7 @@ def test_the_emulated_parts_implement_every_capability():
 def test_every_part_kind_implements_the_part_contract():
     for part, kind in kinds():
         made = factory(part, kind)
+        assert Part in made.__mro__, f"{part}/{kind} does not claim Part: mypy cannot check it"
         for member in ("config", "describe", "close"):
             assert callable(getattr(made, member, None)), f"{part}/{kind} lacks {member}()"
 
@@ -49,7 +56,7 @@ def test_a_scenario_names_what_it_acts_through():
     assert "storage_faults" in torn
 
 
-class _NoFaultHooks:
+class _NoFaultHooks(Part, DispenseWitness):
     """A brew board that brews and records, but cannot have faults injected (a real board)."""
 
     def __init__(self, ctx: PartContext) -> None: ...

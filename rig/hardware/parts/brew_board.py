@@ -6,11 +6,12 @@ from dataclasses import asdict
 from typing import Any
 
 from emulators.brewboard import BoardFault, EmulatedBrewBoard
+from rig.hardware.protocols import BoardFaults, DispenseWitness, Part
 from rig.hardware.registry import PartContext, register
 
 
 @register("brew", "emulated-board")
-class EmulatedBoardPart:
+class EmulatedBoardPart(Part, DispenseWitness, BoardFaults):
     def __init__(self, ctx: PartContext, time_scale: float = 0.01) -> None:
         self.board = EmulatedBrewBoard(ctx.workdir / "brewboard-flash.json",
                                        time_scale=time_scale,

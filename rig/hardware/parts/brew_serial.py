@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from rig.hardware.protocols import Part
 from rig.hardware.registry import PartContext, register
 
 
 @register("brew", "serial-board")
-class SerialBoard:
+class SerialBoard(Part):
     def __init__(self, ctx: PartContext, port: str = "/dev/ttyUSB0", timeout: float = 30.0
                  ) -> None:
         if not port.startswith("/"):

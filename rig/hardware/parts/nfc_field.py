@@ -7,11 +7,12 @@ from typing import Any
 from emulators.nfc import Field
 from emulators.nfc.application import CardApplication
 from emulators.nfc.presentation import TapEnd
+from rig.hardware.protocols import Part, PhonePresenter
 from rig.hardware.registry import PartContext, register
 
 
 @register("nfc", "emulated-field")
-class EmulatedField:
+class EmulatedField(Part, PhonePresenter):
     def __init__(self, ctx: PartContext, poll_timeout: float = 0.3) -> None:
         self.field = Field(ctx.rng).start()
         self.poll_timeout = poll_timeout

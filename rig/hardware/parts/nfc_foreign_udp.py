@@ -29,6 +29,7 @@ from typing import Any
 
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
+from rig.hardware.protocols import ForeignPhones, Part, PhonePresenter
 from rig.hardware.registry import PartContext, register
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def _record(path: Path, n: int, line: bytes) -> dict[str, Any]:
 
 
 @register("nfc", "foreign-udp")
-class ForeignUdpPhone:
+class ForeignUdpPhone(Part, PhonePresenter, ForeignPhones):
     """The firmware's reader aimed at a foreign phone's ``udp:HOST:PORT``.
 
     ``tap`` tells a person to tap (the prompt) and returns at once; the rig then waits for

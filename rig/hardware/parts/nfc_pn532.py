@@ -10,11 +10,12 @@ from emulators.nfc import Field
 from emulators.nfc.application import CardApplication
 from emulators.nfc.pn532 import EmulatedPn532
 from emulators.nfc.presentation import TapEnd
+from rig.hardware.protocols import Part, PhonePresenter
 from rig.hardware.registry import PartContext, register
 
 
 @register("nfc", "emulated-pn532")
-class EmulatedPn532Reader:
+class EmulatedPn532Reader(Part, PhonePresenter):
     def __init__(self, ctx: PartContext, poll_timeout: float = 0.3) -> None:
         self.poll_timeout = poll_timeout
         self.field = Field(ctx.rng).start()

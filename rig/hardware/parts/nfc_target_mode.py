@@ -19,6 +19,7 @@ import nfc
 from emulators.nfc.application import CardApplication
 from emulators.nfc.presentation import TapEnd
 from emulators.nfc.target_mode import TargetModeCard
+from rig.hardware.protocols import Part, PhonePresenter
 from rig.hardware.registry import PartContext, register
 
 
@@ -29,7 +30,7 @@ def _free_udp_port() -> int:
 
 
 @register("nfc", "target-mode")
-class TargetModePresenter:
+class TargetModePresenter(Part, PhonePresenter):
     def __init__(self, ctx: PartContext, device: str = "udp", reader: str | None = None,
                  poll_timeout: float = 0.3, link_timeout: float = 1.0) -> None:
         if device == "udp":

@@ -9,7 +9,14 @@ from typing import Any
 
 from emulators.pi import EmulatedPi
 from emulators.pi.board import ROOT
-from rig.hardware.protocols import Finding
+from rig.hardware.protocols import (
+    Diagnosable,
+    Finding,
+    FirmwareHost,
+    FirmwareTools,
+    Part,
+    StorageFaults,
+)
 from rig.hardware.registry import PartContext, register
 
 FIRMWARE_MODULES = ("firmware.machine",)
@@ -17,7 +24,7 @@ FIRMWARE_MODULES = ("firmware.machine",)
 
 
 @register("power", "emulated-pi")
-class EmulatedPiPower:
+class EmulatedPiPower(Part, FirmwareHost, StorageFaults, FirmwareTools, Diagnosable):
     def __init__(self, ctx: PartContext, boot_seconds: float = 0.0, boot: str = "warm"
                  ) -> None:
         self.pi = EmulatedPi(config=ctx.workdir / "machine.toml",
@@ -61,8 +68,8 @@ class EmulatedPiPower:
     def power_off(self) -> None:
         self.pi.power_off()
 
-    def shutdown(self) -> None:
-        self.pi.shutdown()
+    def shutdown(self) -> int | None:
+        return self.pi.shutdown()
 
     def run_tool(self, module: str, args: list[str], timeout: float) -> tuple[int, str]:
         """``python -m module args`` as the Pi would run it: its Python, its environment."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from emulators.sensors import DeviceFault, serve_board
+from rig.hardware.protocols import Part, ProductPanel, SensorFaults, SensorValues
 from rig.hardware.registry import PartContext, register
 
 
 @register("sensors", "emulated-bus")
-class EmulatedSensorBus:
+class EmulatedSensorBus(Part, ProductPanel, SensorValues, SensorFaults):
     def __init__(self, ctx: PartContext, interval: float = 0.2) -> None:
         self.server, self.board = serve_board(str(ctx.sockdir / "i2c.sock"))
         self.interval = interval

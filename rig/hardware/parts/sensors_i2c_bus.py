@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from rig.hardware.person import Person
+from rig.hardware.protocols import Part, ProductPanel
 from rig.hardware.registry import PartContext, register
 
 
 @register("sensors", "i2c-bus")
-class KernelI2CBus:
+class KernelI2CBus(Part, ProductPanel):
     def __init__(self, ctx: PartContext, bus: int = 1, interval: float = 0.2,
                  prompt: str | None = None) -> None:
         if isinstance(bus, bool) or not isinstance(bus, int) or bus < 0:

@@ -18,11 +18,20 @@ from typing import Any
 
 from emulators.sensors import DeviceFault, EmulatedI2CBus, I2CDevice, SensorBoard
 from emulators.sensors.umockdev import I2CDevTestbed
+from rig.hardware.protocols import (
+    FirmwareEnvironment,
+    Part,
+    ProductPanel,
+    SensorFaults,
+    SensorValues,
+    SharesDevices,
+)
 from rig.hardware.registry import PartContext, register
 
 
 @register("sensors", "umockdev-i2c")
-class UmockdevI2CSensors:
+class UmockdevI2CSensors(Part, ProductPanel, SensorValues, SensorFaults, FirmwareEnvironment,
+                         SharesDevices):
     def __init__(self, ctx: PartContext, bus: int = 1, interval: float = 0.2) -> None:
         self.board = SensorBoard()
         self.bus = EmulatedI2CBus()

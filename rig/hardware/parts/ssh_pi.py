@@ -63,7 +63,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from emulators.pi.bootrom import BOOT_SECONDS_ENV, SDCARD_ENV
 from emulators.plug import Relay, ShellyPlug
-from rig.hardware.protocols import Finding
+from rig.hardware.protocols import (
+    Diagnosable,
+    Finding,
+    FirmwareHost,
+    FirmwareTools,
+    Part,
+    StorageFaults,
+)
 from rig.hardware.registry import PartContext, register
 from rig.hosts.local import LocalHosts
 
@@ -93,8 +100,7 @@ class SshPiError(RuntimeError):
 
 
 @register("power", "ssh-pi")
-class SshPiPower:
-    boots: int   # power-ons so far (FirmwareHost)
+class SshPiPower(Part, FirmwareHost, StorageFaults, FirmwareTools, Diagnosable):
     def __init__(self, ctx: PartContext, host: str = "local", identity: str | None = None,
                  known_hosts: str | None = None, python: str | None = None,
                  workdir: str = "coffeepay", plug: str | dict[str, Any] = "emulated",
@@ -110,7 +116,7 @@ class SshPiPower:
         self.sdcard, self.boot_seconds, self.settle = sdcard, boot_seconds, settle
         self.boot_timeout = boot_timeout
         self.extra_env: dict[str, str] = {}
-        self.boots = 0
+        self._boots = 0
         self._arm = 0
         self._lock = threading.RLock()
         self._relay_on = False
@@ -220,9 +226,9 @@ class SshPiPower:
             self.host.start([self.host.python, "-m", "firmware", "--config", config],
                             env=self._env(), cwd=self._tree, settle=self.settle)
         except ProgramExitedAtOnce:
-            self.boots += 1             # it booted, and fell over
+            self._boots += 1            # it booted, and fell over
             raise
-        self.boots += 1
+        self._boots += 1
 
     def _prepare(self) -> None:
         """Once: reach the Pi, check its Python, deploy the firmware tree (elsewhere)."""
@@ -296,6 +302,10 @@ class SshPiPower:
     def pi(self) -> SshPiPower:
         # until the rig talks to FirmwareHost
         return self
+
+    @property
+    def boots(self) -> int:
+        return self._boots
 
     @property
     def powered(self) -> bool:
