@@ -79,7 +79,12 @@ def _selftest(parts: dict[str, object]) -> list[Finding]:
         host.set_env(env)  # type: ignore[attr-defined]
     if not args:
         return []
-    rc, out = host.run_tool(SELFTEST, args, timeout=60.0)
+    try:
+        rc, out = host.run_tool(SELFTEST, args, timeout=60.0)
+    except Exception as e:   # the host could not run it: that is the finding
+        return [Finding("firmware", False, f"the self-test could not run on the firmware "
+                                           f"host: {type(e).__name__}: {e}",
+                        "make the firmware host reachable first (see the power line)")]
     found = []
     for line in out.splitlines():
         with contextlib.suppress(ValueError, TypeError, KeyError):

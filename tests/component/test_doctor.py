@@ -63,3 +63,24 @@ def test_the_firmware_selftest_needs_a_device():
     out = subprocess.run([sys.executable, "-m", "firmware.selftest"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60, check=False)
     assert out.returncode == 2 and "name at least one device" in out.stderr
+
+
+def test_the_bench_profile_without_its_hardware_fails_each_part_with_a_fix(tmp_path):
+    """The real part kinds of profiles/bench.toml, pointed at nothing: every line names what
+    is missing, nothing is a traceback, the exit code is 1."""
+    profile = tmp_path / "bench.toml"
+    profile.write_text((ROOT / "profiles" / "bench.toml").read_text()
+                       .replace('"pi@coffeepi.local"', '"pi@127.0.0.1:1"')
+                       .replace('host = "192.168.1.50"', 'host = "127.0.0.1:1"')
+                       .replace('"usb:04e6:5591"', '"tty:COFFEENONE:pn532"'))
+    out = subprocess.run([sys.executable, "-m", "rig.cli", "doctor", "--profile", str(profile)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    for part in ("nfc", "plug", "power", "firmware"):
+        fail = next((i for i, line in enumerate(lines) if line.startswith(f"FAIL  {part} ")),
+                    None)
+        assert fail is not None and lines[fail + 1].strip().startswith("fix: "), \
+            (part, out.stdout)
+    assert "127.0.0.1:1" in out.stdout and lines[-1].startswith("rig doctor: 1 OK, 4 FAIL")

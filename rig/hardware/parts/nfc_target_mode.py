@@ -42,9 +42,11 @@ class TargetModePresenter(Part, PhonePresenter):
         try:
             self.clf = nfc.ContactlessFrontend(device)
         except (OSError, ValueError, TypeError) as e:
+            usb = " (USB devices need libusb: apt-get install libusb-1.0-0)" \
+                if "libusb" in str(e) else ""
             raise ValueError(f"[nfc] device {device!r}: no NFC device for target mode there "
                              f"({e}); connect the rig host's reader (e.g. usb:054c:0193) "
-                             "and check its access rights") from e
+                             f"and check its access rights{usb}") from e
         self.device, self.reader, self.poll_timeout = device, reader, poll_timeout
         self.card = TargetModeCard(self.clf, ctx.rng, link_timeout=link_timeout)
         self._serving = threading.Lock()
