@@ -117,6 +117,17 @@ class StorageFaults(Protocol):
 
 
 @runtime_checkable
+class CardCopies(Protocol):
+    """Copies of the SD card's directory where the card is (this host, or the Pi over SSH):
+    taking a backup, restoring an old one."""
+
+    def copy_dir(self, src: str, dst: str) -> None:
+        """``dst`` replaced by a copy of ``src`` (whole or not at all);
+        ``FileNotFoundError`` when there is no ``src``."""
+        ...
+
+
+@runtime_checkable
 class PhonePresenter(Protocol):
     """The NFC side: put a phone on the reader until the machine is done with it, or take
     it away. A phone the rig does not own is presented by a person (or not at all)."""
@@ -180,6 +191,7 @@ class SensorFaults(Protocol):
 CAPABILITIES: dict[str, type] = {
     "firmware_host": FirmwareHost,
     "storage_faults": StorageFaults,
+    "card_copies": CardCopies,
     "phone_presenter": PhonePresenter,
     "dispense_witness": DispenseWitness,
     "board_faults": BoardFaults,

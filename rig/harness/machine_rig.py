@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from rig.hardware import PartContext, Profile, create_part
 from rig.hardware.firmware_env import firmware_environment
 from rig.hardware.protocols import (
     BoardFaults,
+    CardCopies,
     DispenseWitness,
     FirmwareHost,
     ForeignPhones,
@@ -129,6 +129,10 @@ class MachineRig:
     @property
     def storage(self) -> StorageFaults:
         return self._capable("power", "storage_faults")
+
+    @property
+    def card_copies(self) -> CardCopies:
+        return self._capable("power", "card_copies")
 
     @property
     def reader(self) -> PhonePresenter:
@@ -242,18 +246,14 @@ class MachineRig:
         target = backups / label
         if target.parent != backups or label in ("", ".", ".."):
             raise ValueError(f"backup label {label!r} must be a plain name, not a path")
-        card = self.workdir / "sdcard"
-        if not card.is_dir():
-            raise FileNotFoundError(f"{card}: no SD card to back up; boot the machine once "
-                                    "first")
         was_on = self.powered
         if was_on:
             self.shutdown()
-        staging = backups / f".{label}.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(card, staging)
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        try:
+            self.card_copies.copy_dir(str(self.workdir / "sdcard"), str(target))
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"{e}: no SD card to back up; boot the machine once "
+                                    "first") from None
         if was_on:
             self.power_on()
         return target
@@ -265,13 +265,12 @@ class MachineRig:
         source = backups / label
         if source.parent != backups or label in ("", ".", ".."):
             raise ValueError(f"backup label {label!r} must be a plain name, not a path")
-        if not source.is_dir():
-            raise FileNotFoundError(f"{source}: no backup named {label!r}; take it first "
-                                    "with take_backup()")
         self.power_cut()
-        card = self.workdir / "sdcard"
-        shutil.rmtree(card, ignore_errors=True)
-        shutil.copytree(source, card)
+        try:
+            self.card_copies.copy_dir(str(source), str(self.workdir / "sdcard"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{source}: no backup named {label!r}; take it first "
+                                    "with take_backup()") from None
         return self.power_on()
 
     # ------------------------------------------------------------------ network

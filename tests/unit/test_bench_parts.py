@@ -64,3 +64,20 @@ def test_a_warm_boot_refuses_a_preload_it_could_not_apply(ctx):
     cold.set_env({"LD_PRELOAD": "libumockdev-preload.so.0"})  # type: ignore[attr-defined]
     assert cold.pi.extra_env["LD_PRELOAD"] == "libumockdev-preload.so.0"  # type: ignore[attr-defined]
     cold.close()
+
+
+def test_the_emulated_pi_copies_a_card_whole_and_names_a_missing_one(ctx, tmp_path):
+    pi = create_part("power", "emulated-pi", ctx, boot="cold")
+    card = tmp_path / "sdcard"
+    card.mkdir()
+    (card / "machine.db").write_text("v1")
+    target = tmp_path / "backups" / "monday"
+    pi.copy_dir(str(card), str(target))  # type: ignore[attr-defined]
+    (card / "machine.db").write_text("v2")
+    pi.copy_dir(str(card), str(target))  # type: ignore[attr-defined]
+    assert (target / "machine.db").read_text() == "v2"
+    assert not (tmp_path / "backups" / "monday.partial").exists()
+    with pytest.raises(FileNotFoundError, match="no such directory on this host"):
+        pi.copy_dir(str(tmp_path / "nothing"), str(target))  # type: ignore[attr-defined]
+    assert (target / "machine.db").read_text() == "v2"      # a failed copy kept the old one
+    pi.close()

@@ -21,7 +21,7 @@ LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 @register
 @dataclass
 class MachineRestoreBackup(Fault):
-    hardware = frozenset({"firmware_host"})
+    hardware = frozenset({"firmware_host", "card_copies"})
     kind = "machine.restore_backup"
     # A power cycle: off from fire, on again once booted from the backup.
     effects = frozenset({Effect.CUTS_POWER, Effect.REPLACES_STORAGE})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from emulators.pi import EmulatedPi
 from emulators.pi.board import ROOT
 from rig.hardware.protocols import (
+    CardCopies,
     Diagnosable,
     Finding,
     FirmwareHost,
@@ -24,7 +26,7 @@ FIRMWARE_MODULES = ("firmware.machine",)
 
 
 @register("power", "emulated-pi")
-class EmulatedPiPower(Part, FirmwareHost, StorageFaults, FirmwareTools, Diagnosable):
+class EmulatedPiPower(Part, FirmwareHost, StorageFaults, CardCopies, FirmwareTools, Diagnosable):
     def __init__(self, ctx: PartContext, boot_seconds: float = 0.0, boot: str = "warm"
                  ) -> None:
         self.pi = EmulatedPi(config=ctx.workdir / "machine.toml",
@@ -87,6 +89,16 @@ class EmulatedPiPower(Part, FirmwareHost, StorageFaults, FirmwareTools, Diagnosa
         version = out.strip().splitlines()[-1] if out.strip() else "no output"
         return [Finding("power", rc == 0, f"emulated Pi on this host: {version}",
                         "" if rc == 0 else "the rig's Python cannot start a process here")]
+
+    def copy_dir(self, src: str, dst: str) -> None:
+        if not Path(src).is_dir():
+            raise FileNotFoundError(f"{src}: no such directory on this host")
+        staging = Path(f"{dst}.partial")
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(src, staging)
+        shutil.rmtree(dst, ignore_errors=True)
+        staging.rename(dst)
 
     def arm_sdcard(self, **faults: object) -> None:
         self.pi.arm_sdcard(**faults)

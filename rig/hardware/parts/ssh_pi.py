@@ -51,6 +51,7 @@ import getpass
 import importlib.util
 import json
 import os
+import posixpath
 import random
 import shlex
 import signal
@@ -64,6 +65,7 @@ from urllib.parse import urlsplit, urlunsplit
 from emulators.pi.bootrom import BOOT_SECONDS_ENV, SDCARD_ENV
 from emulators.plug import Relay, ShellyPlug
 from rig.hardware.protocols import (
+    CardCopies,
     Diagnosable,
     Finding,
     FirmwareHost,
@@ -100,7 +102,7 @@ class SshPiError(RuntimeError):
 
 
 @register("power", "ssh-pi")
-class SshPiPower(Part, FirmwareHost, StorageFaults, FirmwareTools, Diagnosable):
+class SshPiPower(Part, FirmwareHost, StorageFaults, CardCopies, FirmwareTools, Diagnosable):
     def __init__(self, ctx: PartContext, host: str = "local", identity: str | None = None,
                  known_hosts: str | None = None, python: str | None = None,
                  workdir: str = "coffeepay", plug: str | dict[str, Any] = "emulated",
@@ -257,6 +259,19 @@ class SshPiPower(Part, FirmwareHost, StorageFaults, FirmwareTools, Diagnosable):
     def _sdcard_control(self) -> str:
         """The file through which the rig arms the SD card's faults, on the Pi."""
         return self.host.path("sdcard-faults.json")
+
+    def copy_dir(self, src: str, dst: str) -> None:
+        """On the Pi: a copy beside ``dst``, then swapped in."""
+        q = shlex.quote
+        part = q(f"{dst}.partial")
+        r = self.host.run(f"test -d {q(src)} || exit 3; mkdir -p {q(posixpath.dirname(dst))}"
+                          f" && rm -rf {part} && cp -a {q(src)} {part} && rm -rf {q(dst)}"
+                          f" && mv {part} {q(dst)}", check=False)
+        if r.code == 3:
+            raise FileNotFoundError(f"{src}: no such directory on {self.host.address}")
+        if r.code != 0:
+            raise OSError(f"{self.host.address}: copying {src} to {dst} failed ({r.code}): "
+                          f"{r.err.strip()[-300:]}")
 
     # ------------------------------------------------------------------ doctor
     def run_tool(self, module: str, args: list[str], timeout: float) -> tuple[int, str]:

@@ -22,7 +22,7 @@ def shutdown(ctx: RunContext, s: Step) -> None:
     ctx.machine.shutdown()
 
 
-@step("backup", hardware=HOST, begins=NONE, ends=NONE, label=(str, "backup"))
+@step("backup", hardware=HOST | {"card_copies"}, begins=NONE, ends=NONE, label=(str, "backup"))
 def backup(ctx: RunContext, s: Step, label: str) -> None:
     """Take a copy of the SD card (a clean shutdown first), e.g. for machine.restore_backup."""
     ctx.machine.take_backup(label)
