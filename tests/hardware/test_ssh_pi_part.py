@@ -22,10 +22,10 @@ def _part(tmp_path: Path, **params: object) -> SshPiPower:
     return part
 
 
-def test_it_is_a_firmware_host_with_storage_faults(tmp_path: Path):
+def test_it_is_a_firmware_host_with_storage_faults_and_card_copies(tmp_path: Path):
     part = _part(tmp_path)
     try:
-        assert capabilities_of(part) == {"firmware_host", "storage_faults"}
+        assert capabilities_of(part) == {"firmware_host", "storage_faults", "card_copies"}
         assert part.config() == {} and not part.powered and part.relay_on is False
         assert part.console == tmp_path / "console.jsonl"
     finally:
