@@ -81,3 +81,12 @@ def test_the_emulated_pi_copies_a_card_whole_and_names_a_missing_one(ctx, tmp_pa
         pi.copy_dir(str(tmp_path / "nothing"), str(target))  # type: ignore[attr-defined]
     assert (target / "machine.db").read_text() == "v2"      # a failed copy kept the old one
     pi.close()
+
+
+def test_an_emulated_sensor_board_names_its_chips_for_an_unknown_one(ctx):
+    bus = create_part("sensors", "emulated-bus", ctx)
+    try:
+        with pytest.raises(KeyError, match=r"no chip 'tmp101'.*chips: tmp102, ina219, status_mcu"):
+            bus.inject_chip("tmp101", "missing")  # type: ignore[attr-defined]
+    finally:
+        bus.close()

@@ -12,8 +12,7 @@ from typing import ClassVar
 from emulators.sensors import DeviceFault
 from rig.faults.base import Fault
 from rig.faults.context import FaultContext
-
-DEVICES = ("tmp102", "ina219", "status_mcu")
+from rig.hardware.sensor_board import CHIPS
 
 
 @dataclass
@@ -23,7 +22,7 @@ class SensorFault(Fault):
     device: str = "tmp102"
 
     def __post_init__(self) -> None:
-        self.require(self.device in DEVICES, f"device must be one of {', '.join(DEVICES)}; "
+        self.require(self.device in CHIPS, f"device must be one of {', '.join(CHIPS)}; "
                                              f"got {self.device!r}")
 
     def fire(self, ctx: FaultContext) -> None:

@@ -16,22 +16,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulators.sensors import DeviceFault, EmulatedI2CBus, I2CDevice, SensorBoard
+from emulators.sensors import EmulatedI2CBus, SensorBoard
 from emulators.sensors.umockdev import I2CDevTestbed
 from rig.hardware.protocols import (
     FirmwareEnvironment,
     Part,
-    ProductPanel,
-    SensorFaults,
-    SensorValues,
     SharesDevices,
 )
 from rig.hardware.registry import PartContext, register
+from rig.hardware.sensor_board import SensorBoardControls
 
 
 @register("sensors", "umockdev-i2c")
-class UmockdevI2CSensors(Part, ProductPanel, SensorValues, SensorFaults, FirmwareEnvironment,
-                         SharesDevices):
+class UmockdevI2CSensors(Part, SensorBoardControls, FirmwareEnvironment, SharesDevices):
     def __init__(self, ctx: PartContext, bus: int = 1, interval: float = 0.2) -> None:
         self.board = SensorBoard()
         self.bus = EmulatedI2CBus()
@@ -56,25 +53,6 @@ class UmockdevI2CSensors(Part, ProductPanel, SensorValues, SensorFaults, Firmwar
         for path in paths:
             if path.startswith("/dev/"):
                 self.testbed.share_device(path)
-
-    def select_product(self, product: int) -> None:
-        self.board.status_mcu.select_product(product)
-
-    def set_temperature(self, celsius: float) -> None:
-        self.board.tmp102.set_temperature(celsius)
-
-    def inject_chip(self, chip: str, fault: DeviceFault) -> None:
-        self._chip(chip).inject(fault)
-
-    def heal_chip(self, chip: str, fault: DeviceFault | None = None) -> None:
-        self._chip(chip).heal(fault)
-
-    def _chip(self, name: str) -> I2CDevice:
-        chips = {"tmp102": self.board.tmp102, "ina219": self.board.ina219,
-                 "status_mcu": self.board.status_mcu}
-        if name not in chips:
-            raise KeyError(f"no chip {name!r} on the sensor board; chips: {', '.join(chips)}")
-        return chips[name]
 
     def close(self) -> None:
         self.testbed.close()
