@@ -3,6 +3,12 @@
 One UDP socket stays bound for the field's whole life and speaks udp.py's datagram format
 itself, so a re-poll right after RFOFF is never lost and a tap costs milliseconds. With no
 phone presented the field is silent and the reader times out, as over an empty real reader.
+
+A real reader keeps polling while it waits for a card (a PN532's InListPassiveTarget repeats
+REQA until its timeout), so a phone held to it is found within milliseconds. nfcpy's udp
+driver sends one SENS_REQ and listens for 1 s instead; the field therefore answers the
+reader's latest poll when a phone arrives while that poll is still being listened for
+(``LISTEN_WINDOW``), as the chip's next REQA would have found it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import threading
 import time
 
 from emulators.nfc import datagram
-from emulators.nfc.anticollision import TypeAIdentity
+from emulators.nfc.anticollision import REQA, WUPA, TypeAIdentity
 from emulators.nfc.application import CardApplication
 from emulators.nfc.errors import (
     DatagramError,
@@ -33,6 +39,11 @@ log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 
+# How long after a poll the field still answers it for a phone that arrives: well inside the
+# udp driver's 1 s SENS_REQ wait, so the answer never lands after the driver has given up
+# (it would then be read as the answer to its next command).
+LISTEN_WINDOW = 0.6
+
 
 class Field:
     """Emulated RF field. ``start()`` binds (port 0 picks a free one), ``close()`` releases."""
@@ -45,6 +56,7 @@ class Field:
         self._lock = threading.Lock()
         self._presentation: Presentation | None = None
         self._scheduled: tuple[Reply, Address, Presentation] | None = None
+        self._listening: tuple[bytes, Address, float] | None = None   # unanswered poll
         self._sock: socket.socket | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
@@ -151,7 +163,8 @@ class Field:
             presentation = Presentation(phone, TypeAIdentity.random(self._rng), self._timing,
                                         ends_on_session_end, lossless_link=True)
             self._presentation = presentation
-            return presentation
+        self._wake()  # the field's thread answers a poll the reader is still listening for
+        return presentation
 
     def _drop(self, presentation: Presentation, outcome: TapEnd) -> None:
         """With the lock held: end ``presentation`` and forget anything it had scheduled."""
@@ -182,6 +195,7 @@ class Field:
             try:
                 if self._sock in readable:
                     self._receive()
+                self._answer_listening()
                 self._send_due()
             except Exception:  # keep the field up for the next tap; the log says what broke
                 log.exception("NFC field %s: unexpected error; the field keeps running",
@@ -202,7 +216,10 @@ class Field:
         now = time.monotonic()
         with self._lock:
             presentation = self._presentation
+            self._listening = None
             if presentation is None:
+                if gram.brty == datagram.TYPE_A_106 and gram.frame in (REQA, WUPA):
+                    self._listening = (gram.frame, addr, now)
                 return
             if gram.rf_off:
                 self._scheduled = None
@@ -222,6 +239,23 @@ class Field:
                               presentation.app, gram.frame.hex())
                 self._drop(presentation, TapEnd.PULLED_AWAY)
                 return
+            if end is not None:
+                self._drop(presentation, end)
+            elif reply is not None:
+                self._scheduled = (reply, addr, presentation)
+
+    def _answer_listening(self) -> None:
+        """A phone arrived while the reader still listens for the answer to its last poll."""
+        with self._lock:
+            listening, presentation = self._listening, self._presentation
+            if listening is None or presentation is None or self._scheduled is not None:
+                return
+            self._listening = None
+            frame, addr, polled_at = listening
+            now = time.monotonic()
+            if now - polled_at > LISTEN_WINDOW:
+                return
+            reply, end = presentation.handle(frame, now)
             if end is not None:
                 self._drop(presentation, end)
             elif reply is not None:

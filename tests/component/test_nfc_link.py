@@ -25,6 +25,7 @@ from emulators.nfc import (
     TypeAIdentity,
     datagram,
 )
+from emulators.nfc import field as field_mod
 from emulators.nfc.target_mode import TargetModeCard
 from emulators.phone import BadSignature, Behaviour, ChannelKey, Phone, PullAway
 from firmware.nfc import (
@@ -187,6 +188,38 @@ def test_reader_counts_polls_and_phones(field, reader, phone):
     poll(reader).close()
     assert (reader.stats.discovered, reader.stats.connected, reader.stats.failed) == (1, 1, 0)
     assert reader.stats.polls >= 1
+
+
+def _poll_once(field: Field, sock: socket.socket) -> None:
+    sock.sendto(datagram.encode(b"\x26"), ("127.0.0.1", field.port))
+    time.sleep(0.05)  # the field has taken the poll before the phone comes
+
+
+def test_a_phone_arriving_while_the_reader_listens_answers_that_poll(field, phone):
+    """One SENS_REQ, then the phone: its ATQA answers the poll still being listened for, as
+    a real reader's repeated REQA would find it, with no second poll."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as reader_sock:
+        reader_sock.settimeout(field_mod.LISTEN_WINDOW)
+        _poll_once(field, reader_sock)
+        field.present(phone)
+        raw, _ = reader_sock.recvfrom(1024)
+    answer = datagram.decode(raw)
+    assert answer.brty == datagram.TYPE_A_106 and len(answer.frame) == 2  # ATQA
+
+
+def test_a_poll_the_reader_stopped_listening_for_stays_unanswered(field, phone):
+    """Past the listen window the driver may have given up: an answer then would be read as
+    the reply to its next command, so the phone waits for the next poll."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as reader_sock:
+        _poll_once(field, reader_sock)
+        time.sleep(field_mod.LISTEN_WINDOW + 0.1)
+        field.present(phone)
+        reader_sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            reader_sock.recvfrom(1024)
+        reader_sock.settimeout(TAP_TIMEOUT)
+        _poll_once(field, reader_sock)
+        assert len(datagram.decode(reader_sock.recvfrom(1024)[0]).frame) == 2
 
 
 class _MuteAtRats:
