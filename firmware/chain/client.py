@@ -16,6 +16,7 @@ from web3 import Web3
 from web3.logs import DISCARD
 
 from firmware.chain.abi import PAYMENT_PROVIDER, RENTAL_PROVIDER, TICKET_RESOLVED
+from firmware.chain.http import connect
 from firmware.chain.outbox import OFFLINE_ERRORS, Outbox
 from firmware.chain.signers import SignerLog
 from firmware.channel_view import CLOSING, OPEN, ChannelView
@@ -34,11 +35,7 @@ class ChainClient:
         c = cfg.chain
         self.cfg, self.store, self.port, self.clock = cfg, store, port, clock
         self.active_faults = active_faults
-        # One try per call: web3's default retries (5, with back-off) stretched one round over
-        # a dead link to ~7 rpc_timeouts, so short outages went unseen and a round begun
-        # before a heal finished after it with stale data. The sync loop is the retry.
-        self.w3 = Web3(Web3.HTTPProvider(c.rpc_url, request_kwargs={"timeout": c.rpc_timeout},
-                                         exception_retry_configuration=None))
+        self.w3 = connect(c.rpc_url, c.rpc_timeout)
         self.account = Account.from_key(cfg.key)
         self.payments = self.w3.eth.contract(address=Web3.to_checksum_address(
             c.payment_provider), abi=PAYMENT_PROVIDER)
