@@ -184,6 +184,28 @@ def test_latency_holds_every_answer_back(proxy):
     assert _call(proxy.url, "eth_chainId", timeout=0.2)
 
 
+def test_loss_loses_a_seeded_share_of_the_requests_and_the_rest_pass(proxy):
+    toxic = proxy.add("loss", percent=50.0, rng=random.Random(5))
+    outcomes = []
+    for _ in range(40):
+        try:
+            outcomes.append(_call(proxy.url, "eth_chainId", timeout=2.0) is not None)
+        except requests.ConnectionError:
+            outcomes.append(False)
+    lost = outcomes.count(False)
+    assert 5 <= lost <= 35 and lost == toxic.lost  # type: ignore[attr-defined]
+    assert proxy.stats.event_count("request-lost") == lost
+    again = make_toxic("loss", percent=50.0, rng=random.Random(5))
+    assert [again.rng.random() * 100 >= 50.0 for _ in range(40)] == outcomes
+
+
+def test_loss_refuses_a_share_outside_0_to_100_and_responses():
+    with pytest.raises(ToxicError, match=r"percent must be in \(0, 100\]"):
+        make_toxic("loss", percent=0)
+    with pytest.raises(ToxicError, match="stream must be upstream"):
+        make_toxic("loss", stream="downstream")
+
+
 def test_latency_jitter_comes_from_the_seeded_rng():
     def delays(seed: int) -> list[float]:
         toxic = make_toxic("latency", rng=random.Random(seed), ms=100, jitter_ms=40)

@@ -115,6 +115,8 @@ BAD_VALUES = [
     ("nfc.decline", {"phone": -2}, "phone"),
     ("i2c.nack", {"device": "bme280"}, "tmp102, ina219, status_mcu"),
     ("i2c.missing", {"device": ""}, "device must be one of"),
+    ("net.loss", {"percent": 0.0}, "percent must be in (0, 100]"),
+    ("net.loss", {"percent": 130.0}, "percent must be in (0, 100]"),
     ("serial.garbage", {"max_lines": 0}, "max_lines"),
     ("serial.garbage", {"direction": "sideways"}, "tx, rx, both"),
     ("serial.garbage", {"mode": "shout"}, "mode"),
