@@ -108,6 +108,11 @@ class ChainClient:
             return
         if self.outbox.open("redeem"):
             return
+        if self.outbox.landed("redeem", latest.sequence):
+            # The view says unredeemed, the outbox says final: a reorg came between this
+            # round's pump and its view. The next pump reopens that transaction and re-sends
+            # its bytes; signing a second redeem for the receipt would pay for it twice.
+            return
         failed = [t.meta["sequence"] for t in self.store.outbox(TxState.FAILED)
                   if t.kind == "redeem"]
         if failed and latest.sequence <= max(failed):

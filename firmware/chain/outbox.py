@@ -46,6 +46,13 @@ class Outbox:
     def open(self, kind: str | None = None) -> list[OutboxTx]:
         return [t for t in self.store.outbox(*_OPEN) if kind is None or t.kind == kind]
 
+    def landed(self, kind: str, sequence: int) -> bool:
+        """A ``kind`` transaction for receipt ``sequence`` is confirmed here: the chain took
+        it, unless a reorg has taken it out since (``reopen_reorged_out`` sees that on the
+        next pump and re-sends the same bytes)."""
+        return any(t.kind == kind and t.meta.get("sequence") == sequence
+                   for t in self.store.outbox(TxState.CONFIRMED))
+
     def _next_nonce(self) -> int:
         chain = self.w3.eth.get_transaction_count(self.account.address, "pending")
         ours = [t.nonce for t in self.store.outbox()]
