@@ -127,23 +127,33 @@ crash: deps
 mutants: deps
 	$(PY) -m bench.mutants
 
-# The nightly hunt: crash states first, then random fault schedules (hypothesis, 1,000
-# examples in 4 shards) and 100,000 fuzz inputs per parser side by side; see bench/results/.
+# The nightly hunt: crash states first, then random fault schedules (hypothesis,
+# NIGHTLY_EXAMPLES examples in NIGHTLY_SHARDS shards, each example with its own swarm fault
+# profile and a heal phase) and the fuzzers side by side; see docs/property-testing.md.
 # The fuzzers run at the lowest priority: they take the CPU the shards leave, and the
-# shards, whose firmware works against timeouts, run as on an idle machine.
+# shards, whose firmware works against timeouts, run as on an idle machine. The summary
+# prints the coverage table of dangerous states and the failures, each re-run and
+# classified, with its replay command; a state never reached fails the night.
+NIGHTLY_EXAMPLES ?= 10000
+NIGHTLY_SHARDS ?= 12
+NIGHTLY_RECORDS ?= build/nightly
 nightly: deps
 	$(PY) -m bench.crash_states --states 1000
 	$(MAKE) -j2 nightly-property nightly-fuzz
 
-# HOSTS=hosts.toml spreads the shards over SSH hosts (docs/hosts.md); else 4 workers here.
-# `rig hosts` runs with the nightly's settings in its environment: it forwards them.
+# HOSTS=hosts.toml spreads the shards over SSH hosts (docs/hosts.md); else the shards run
+# as as many workers here. `rig hosts` runs with the nightly's settings in its environment.
 HOSTS ?=
 nightly-property: deps
-	export COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=4 && \
-	  spread='-n 4' && $(if $(HOSTS),spread="$$($(VENV)/bin/rig hosts $(HOSTS))" &&) \
-	  eval $(VENV)/bin/pytest -q -p no:cacheprovider -p rig.pytestplugin "$$spread" \
+	rm -rf $(NIGHTLY_RECORDS)
+	export COFFEEPAY_HYPOTHESIS_PROFILE=nightly COFFEEPAY_HYPOTHESIS_SHARDS=$(NIGHTLY_SHARDS) \
+	  COFFEEPAY_HYPOTHESIS_EXAMPLES=$(NIGHTLY_EXAMPLES) \
+	  COFFEEPAY_NIGHTLY_RECORDS=$(abspath $(NIGHTLY_RECORDS)) && \
+	  spread='-n $(NIGHTLY_SHARDS)' && $(if $(HOSTS),spread="$$($(VENV)/bin/rig hosts $(HOSTS))" &&) \
+	  status=0 && { eval $(VENV)/bin/pytest -q -p no:cacheprovider -p rig.pytestplugin "$$spread" \
 	  --rig-path=tests/property/test_rig_stateful.py \
-	  -k random_fault_schedules --junitxml=bench/results/nightly-property.xml
+	  -k random_fault_schedules --junitxml=bench/results/nightly-property.xml || status=$$?; } && \
+	  $(PY) -m bench.nightly_summary $(NIGHTLY_RECORDS) || status=1; exit $$status
 
 nightly-fuzz: deps
 	nice -n 19 $(PY) -m bench.fuzz_nightly --jobs 2

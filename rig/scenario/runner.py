@@ -174,25 +174,32 @@ def _set_up(sc: Scenario, opts: RunOptions, rng: RecordingRandom, chain: Chain,
     return m, RunContext(m, rng), supply
 
 
-def _final_phase(ctx: RunContext) -> None:
+def _final_phase(ctx: RunContext, budget: float | None = None) -> None:
     """Heal everything, let the firmware sync and redeem, mine to the confirmation depth.
 
     A firmware that never gets there (it cannot redeem, it hangs) is a finding for the
-    oracle, not a rig failure: the phase notes how far it got and the run is checked."""
+    oracle, not a rig failure: the phase notes how far it got and the run is checked.
+    ``budget`` bounds the whole phase in seconds (else each wait has ``SYNC_TIMEOUT``)."""
     m = ctx.machine
+    ends = None if budget is None else time.monotonic() + budget
+
+    def left() -> float:
+        return SYNC_TIMEOUT if ends is None else min(SYNC_TIMEOUT,
+                                                     max(0.0, ends - time.monotonic()))
+
     ctx.heal()
     ctx.timeline.record(m, "final", "step", {}, note="healed all faults; final sync")
     m.set_online(True)
     m.strategy.transition("booted")
     waits = [
-        ("synced", lambda: m.wait_synced(timeout=SYNC_TIMEOUT)),
+        ("synced", lambda: m.wait_synced(timeout=left())),
         ("every paid brew resolved", lambda: m.wait_until(
-            lambda s: not s["unfinished_brews"], timeout=SYNC_TIMEOUT)),
+            lambda s: not s["unfinished_brews"], timeout=left())),
         ("redeem requested", lambda: _request_redeem(m)),
         ("latest receipt redeemed, outbox final", lambda: m.wait_until(
-            _settled, timeout=SYNC_TIMEOUT)),
+            _settled, timeout=left())),
         ("confirmation depth", lambda: m.mine(max(1, m.settings.confirmations))),
-        ("synced again", lambda: m.wait_synced(timeout=SYNC_TIMEOUT)),
+        ("synced again", lambda: m.wait_synced(timeout=left())),
     ]
     for what, wait in waits:
         try:

@@ -39,6 +39,7 @@ NET_FAULTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("net.response_lost", {"method": "*", "count": 2}),
     ("net.flapping", {"period_seconds": 1.0, "duty": 0.5}),
     ("net.flapping", {"period_seconds": 0.6, "duty": 0.3, "mode": "reset"}),
+    ("net.loss", {"percent": 10.0}),   # the example's fault profile sets the share
 )
 SENSOR_FAULTS: tuple[tuple[str, dict[str, Any]], ...] = tuple(
     (kind, {"device": device})
@@ -153,3 +154,19 @@ def redeem() -> list[ScheduleStep]:
 
 def mine(blocks: int) -> list[ScheduleStep]:
     return [("mine", {"blocks": blocks})]
+
+
+def backup(label: str) -> list[ScheduleStep]:
+    return [("backup", {"label": label})]
+
+
+def storage_full_tap(name: str, phone: int, product: int) -> list[ScheduleStep]:
+    """The SD card is full while a phone pays; then space is freed."""
+    return fault("power.storage_full", name) + tap(phone, product) + heal(name)
+
+
+def restore_backup(name: str, label: str, first: int) -> list[ScheduleStep]:
+    """The old card goes back in; phone ``first`` (the newest receipt's) taps, then the
+    other: GET LAST RECEIPT brings the newest receipts back."""
+    return fault("machine.restore_backup", name, label=label) + tap(first, 1) \
+        + tap(3 - first, 1)

@@ -1,6 +1,11 @@
 """One example of the property test: a fresh machine on the shared chain, its steps, and the
 scenario runner's own ending (heal, final sync, History, oracle).
 
+The ending is the heal phase: every fault off, and the machine must reconcile by itself
+(every paid brew resolved, the latest receipt redeemed, its outbox final) within
+``HEAL_BUDGET`` seconds. One that does not is "no progress", reported with what was still
+outstanding; the oracle still judges the History it left.
+
 The machine is built exactly as ``rig.scenario.runner`` builds it for a scenario file (same
 seed derivation from the run seed and the scenario id, same draws from the same generator),
 so the written schedule replays with the same phones, keys and fault draws.
@@ -31,10 +36,15 @@ from rig.scenario.model import Settings, Step
 from rig.scenario.runner import _final_phase
 from rig.scenario.seeds import scenario_seed
 from tests.property.rig_actions import ScheduleStep
+from tests.property.rig_coverage import Evidence, reached
 from tests.property.rig_schedule import FAILURES, scenario_doc, write_scenario
+from tests.property.rig_swarm import FaultProfile
 from tests.property.rig_world import SharedChain
 
 PHASES = ("start", "steps", "final_sync", "oracle", "reset")   # timings keys, plus "total"
+# Seconds the heal phase may take: a healthy machine reconciles in about one; under a CPU hog
+# beside eight shards a few. A firmware that is still not done is stuck, not slow.
+HEAL_BUDGET = 45.0
 
 
 class ExampleError(RuntimeError):
@@ -49,12 +59,15 @@ class ExampleRun:
     settings: Settings
     defects: tuple[str, ...] = ()
     failures: Path = FAILURES    # where write() puts the scenario file
+    profile: FaultProfile | None = None   # the swarm fault profile the example drew
     steps: list[ScheduleStep] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     machine: MachineRig | None = None
     ctx: RunContext | None = None
     history: History | None = None
     report: OracleReport | None = None
+    no_progress: str = ""        # the heal phase did not finish: what it waited for, and why
+    reached: list[str] = field(default_factory=list)   # dangerous states (rig_coverage)
 
     def __post_init__(self) -> None:
         self.seed = scenario_seed(self.run_seed, self.name)
@@ -129,8 +142,15 @@ class ExampleRun:
         if self.report is not None:
             raise ExampleError(f"example {self.name} is already finished")
         began = time.monotonic()
-        _final_phase(ctx)
+        mark = len(ctx.timeline.entries)
+        _final_phase(ctx, budget=HEAL_BUDGET)
         self.timings["final_sync"] += time.monotonic() - began
+        stuck = [e for e in ctx.timeline.entries[mark:]
+                 if e.kind == "final" and e.action == "incomplete"]
+        if stuck:
+            self.no_progress = (f"no progress within the {HEAL_BUDGET:.0f} s heal phase: "
+                                f"waiting for {stuck[0].params.get('waiting_for')} "
+                                f"({stuck[0].note}); outstanding: {outstanding(m)}")
         began = time.monotonic()
         self.history = collect_history(m, self.name, self.seed, ctx.timeline.entries,
                                        self._supply, from_block=self.world.base_block + 1)
@@ -141,6 +161,9 @@ class ExampleRun:
     def close(self, keep: bool = False) -> None:
         """Stop the machine and put the chain back; ``keep`` leaves the workdir for a look."""
         began = time.monotonic()
+        if self.ctx is not None and self.machine is not None:
+            self.reached = reached(Evidence.of(self.ctx.timeline.entries,
+                                               self.machine.workdir / "console.jsonl"))
         try:
             self._heal_left_over()
             if self.machine is not None:
@@ -168,6 +191,8 @@ class ExampleRun:
 
     # ------------------------------------------------------------------ output
     def scenario(self, description: str = "") -> dict[str, Any]:
+        if self.profile is not None:
+            description = f"{self.profile.describe()}. {description}".strip()
         return scenario_doc(self.name, self.settings, self.steps, description)
 
     def write(self, description: str = "") -> Path:
@@ -177,6 +202,26 @@ class ExampleRun:
         if self.ctx is None:
             raise ExampleError(f"example {self.name} is not started: call start() first")
         return self.ctx
+
+
+def outstanding(m: MachineRig) -> str:
+    """What the machine still owes the chain or its customers, from its own status."""
+    try:
+        s = m.status()
+    except Exception as e:  # the firmware is gone or hangs: that is the answer
+        return f"the firmware does not answer ({type(e).__name__}: {e})"
+    latest, view = s.get("latest") or {}, s.get("view") or {}
+    owed = latest.get("cumulative", 0) - view.get("redeemed", 0)
+    items = [f"{owed} acknowledged but not redeemed (receipt {latest.get('sequence')})"
+             if owed > 0 else "",
+             f"paid brews unresolved {s['unfinished_brews']}" if s.get("unfinished_brews")
+             else "",
+             f"{s['open_tx']} transaction(s) not final: "
+             + ", ".join(f"{t['kind']} {t['state']}" for t in s.get("outbox", [])
+                         if t["state"] in ("signed", "broadcast", "mined"))
+             if s.get("open_tx") else "",
+             "offline" if not s.get("online") else ""]
+    return "; ".join(i for i in items if i) or "nothing (it settled after the budget)"
 
 
 def _unseen_pull_away(ctx: RunContext, step: Step, mark: int) -> bool:

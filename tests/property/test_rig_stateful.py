@@ -6,6 +6,9 @@ the same ones every run) or ``nightly`` (>= 1,000 new random examples, split int
 ``COFFEEPAY_HYPOTHESIS_SHARDS`` parametrized shards for pytest-xdist).
 ``COFFEEPAY_HYPOTHESIS_EXAMPLES`` / ``_STEPS`` override the example count and steps per
 example. Both profiles first replay the failures saved in ``tests/property/examples/``.
+``COFFEEPAY_NIGHTLY_RECORDS`` names a directory where each shard writes what its examples
+did (outcomes, fault profiles, dangerous states reached, the failure it found) for
+``bench.nightly_summary``.
 
 ``ci`` is derandomized by a fixed seed rather than Hypothesis' ``derandomize=True``, which
 would switch the example database off (and with it the saved regressions).
@@ -13,9 +16,11 @@ would switch the example database off (and with it the saved regressions).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +36,9 @@ from rig.scenario import ScenarioError, load_scenario
 from rig.scenario.model import Settings
 from tests.property import rig_actions as act
 from tests.property import rig_checks as checks
+from tests.property import rig_coverage as coverage
+from tests.property import rig_example
+from tests.property import rig_swarm as swarm
 from tests.property.rig_checks import ChainBaseline
 from tests.property.rig_machine import (
     SETTINGS,
@@ -98,7 +106,40 @@ def world(request: pytest.FixtureRequest) -> Iterator[SharedChain]:
 def test_random_fault_schedules_keep_every_invariant(world: SharedChain, shard: int) -> None:
     """Any schedule of taps, power cuts, network, chain, sensor, brew-board and phone faults,
     top-ups and closes ends with every oracle invariant holding."""
-    run_state_machine_as_test(machine_factory(), settings=profile_settings())  # type: ignore[arg-type]
+    RigStateMachine.records.clear()
+    began, failure = time.monotonic(), ""
+    try:
+        run_state_machine_as_test(machine_factory(), settings=profile_settings())  # type: ignore[arg-type]
+    except BaseException as e:
+        failure = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        raise
+    finally:
+        where = os.environ.get("COFFEEPAY_NIGHTLY_RECORDS")
+        if where:
+            write_shard_record(Path(where), shard, time.monotonic() - began, failure)
+
+
+def write_shard_record(directory: Path, shard: int, wall: float, failure: str) -> Path:
+    """What this shard's examples did; the last failing record is the shrunk example."""
+    records = RigStateMachine.records
+    failed = [r for r in records if r.outcome != "passed"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    doc = {"shard": shard, "worker": worker, "wall_seconds": round(wall, 1),
+           "examples": len(records), "failure": failure,
+           "outcomes": {o: sum(r.outcome == o for r in records)
+                        for o in sorted({r.outcome for r in records})},
+           "reached": {name: sum(name in r.reached for r in records)
+                       for name in coverage.NAMES},
+           "profiles_with_family_on": {f: sum(r.profile.get("rates_percent", {}).get(f, 0) > 0
+                                              for r in records) for f in swarm.FAMILIES},
+           "shrunk": None if not failed or not failure else {
+               "name": failed[-1].name, "run_seed": failed[-1].run_seed,
+               "outcome": failed[-1].outcome, "summary": failed[-1].summary,
+               "profile": failed[-1].profile, "scenario_file": failed[-1].scenario_file}}
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"shard-{worker}-{shard}.json"
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    return path
 
 
 # ---------------------------------------------------------------------- the written schedule
@@ -247,5 +288,33 @@ def test_the_offline_bound_check_catches_a_machine_selling_beyond_the_deposit(
     assert record.outcome == "error"
     assert record.scenario_file == str(tmp_path / "stateful-11.yaml")
     written = load_scenario(record.scenario_file)
+    assert written.description.startswith("fault profile: power 100%, net 100%")
     assert [s.kind for s in written.steps] == ["boot"] + ["tap"] * 5
     assert written.steps[-1].args == {"phone": 1, "product": 4, "expect": "any"}
+
+
+class StopsAtItsBudget(RigStateMachine):
+    strict = False
+
+
+@pytest.mark.timeout(120)
+def test_a_machine_that_has_not_reconciled_when_the_heal_phase_ends_is_no_progress(
+        world: SharedChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A heal phase with no time at all: the machine has acknowledged coffees it has not
+    redeemed, and the example must say so as "no progress", not pass."""
+    monkeypatch.setattr(rig_example, "HEAL_BUDGET", 0.0)
+    monkeypatch.setattr(StopsAtItsBudget, "failures_dir", tmp_path)
+    machine = StopsAtItsBudget()
+    machine.records.clear()
+    machine.boot(run_seed=12)
+    try:
+        machine.coffee_rush([(1, 1), (2, 1)])
+    finally:
+        machine.teardown()
+        if StopsAtItsBudget.kept is not None:
+            shutil.rmtree(StopsAtItsBudget.kept, ignore_errors=True)
+    (record,) = machine.records
+    assert record.outcome == "no-progress", record.summary
+    assert record.summary.startswith("no progress within the 0 s heal phase: waiting for")
+    assert "acknowledged but not redeemed" in record.summary
+    assert record.scenario_file == str(tmp_path / "stateful-12.yaml")
