@@ -6,8 +6,8 @@ a fresh machine per example, the final phase and the full oracle, exactly as
 ``tests/property/test_rig_stateful.py`` does, except that a failing example is recorded and
 the run goes on (no shrinking). Writes ``bench/results/rig_throughput.json``: examples/s,
 steps per example, seconds per example split into machine start, steps, final sync, oracle,
-reset, CPU seconds per example (this process and its children: firmware, anvil), and what a
-nightly run of 1,000 examples costs. ``--workers K`` runs K such processes side by side (each
+reset, CPU seconds per example split into rig, firmware and chain processes, and what a
+nightly run of 10,000 examples costs. ``--workers K`` runs K such processes side by side (each
 with its own anvil and seed, as K pytest-xdist shards would) and reports their combined
 throughput. Exit status: 0 measured, 2 the measurement could not run.
 """
@@ -42,7 +42,7 @@ from tests.property.rig_world import SharedChain
 
 RESULTS = ROOT / "bench" / "results" / "rig_throughput.json"
 SCHEMA = "coffeepay-rig-throughput/1"
-NIGHTLY_EXAMPLES = 1000
+NIGHTLY_EXAMPLES = 10_000
 NIGHTLY_MINUTES = 60
 
 
@@ -52,18 +52,28 @@ class BenchMachine(RigStateMachine):
     strict = False
 
 
-def _cpu_seconds() -> float:
-    """This process, its reaped children (anvil, cold-booted firmware) and the Pi's warm
-    interpreter with the firmware processes it forked."""
+CpuSplit = dict[str, float]   # process group -> CPU seconds
+
+
+def _cpu_seconds() -> CpuSplit:
+    """CPU seconds by process group: the rig (this process: the state machine, the emulated
+    hardware, web3, the oracle), the firmware (the Pi's warm interpreter and the firmware
+    processes it forked) and the chain (this process's reaped children: anvil, whole
+    life including its start and the deployment, and any cold-booted firmware)."""
     own, kids = resource.getrusage(resource.RUSAGE_SELF), \
         resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime \
-        + WarmInterpreter.all_cpu_seconds()
+    return {"rig": own.ru_utime + own.ru_stime,
+            "firmware": WarmInterpreter.all_cpu_seconds(),
+            "chain": kids.ru_utime + kids.ru_stime}
+
+
+def _minus(after: CpuSplit, before: CpuSplit) -> CpuSplit:
+    return {k: after[k] - before.get(k, 0.0) for k in after}
 
 
 def run(examples: int, steps: int, seed_value: int, defects: tuple[str, ...] = ()
-        ) -> tuple[list[ExampleRecord], float, float]:
-    """Run the examples; returns their records, wall seconds and CPU seconds."""
+        ) -> tuple[list[ExampleRecord], float, CpuSplit]:
+    """Run the examples; returns their records, wall seconds and CPU seconds by process."""
     world = SharedChain().start()
     BenchMachine.world = world
     BenchMachine.defects = defects
@@ -84,14 +94,14 @@ def run(examples: int, steps: int, seed_value: int, defects: tuple[str, ...] = (
         wall = time.monotonic() - began
         BenchMachine.world = None
         world.stop()
-    return list(BenchMachine.records), wall, _cpu_seconds() - cpu
+    return list(BenchMachine.records), wall, _minus(_cpu_seconds(), cpu)
 
 
 def _mean(values: list[float]) -> float:
     return round(statistics.fmean(values), 3) if values else 0.0
 
 
-def summarize(records: list[ExampleRecord], wall: float, cpu: float, steps: int,
+def summarize(records: list[ExampleRecord], wall: float, cpu: CpuSplit, steps: int,
               seed_value: int, workers: int = 1, defects: tuple[str, ...] = ()
               ) -> dict[str, Any]:
     n = len(records)
@@ -99,7 +109,7 @@ def summarize(records: list[ExampleRecord], wall: float, cpu: float, steps: int,
     breakdown = {p: _mean([r.timings.get(p, 0.0) for r in records]) for p in PHASES}
     breakdown["other"] = round(_mean(totals) - sum(breakdown.values()), 3)
     per_example = statistics.fmean(totals) if totals else 0.0
-    cpu_per_example = cpu / n if n else 0.0
+    cpu_per_example = sum(cpu.values()) / n if n else 0.0
     nightly_minutes = NIGHTLY_EXAMPLES / (n / wall) / 60 if n and wall else 0.0
     outcomes: dict[str, int] = {}
     for r in records:
@@ -122,6 +132,8 @@ def summarize(records: list[ExampleRecord], wall: float, cpu: float, steps: int,
                                 "max": round(max(totals, default=0.0), 3),
                                 "breakdown_mean": breakdown},
         "cpu_seconds_per_example": round(cpu_per_example, 3),
+        "cpu_seconds_per_example_by_process": {k: round(v / n, 3) if n else 0.0
+                                               for k, v in cpu.items()},
         "cpu_share_of_one_core": round(cpu_per_example / per_example, 3) if per_example else 0,
         "outcomes": outcomes,
         "not_passed": [{"name": r.name, "run_seed": r.run_seed, "outcome": r.outcome,
@@ -138,7 +150,7 @@ def summarize(records: list[ExampleRecord], wall: float, cpu: float, steps: int,
 
 
 def run_workers(workers: int, examples: int, steps: int, seed_value: int,
-                defects: tuple[str, ...] = ()) -> tuple[list[ExampleRecord], float, float]:
+                defects: tuple[str, ...] = ()) -> tuple[list[ExampleRecord], float, CpuSplit]:
     """``workers`` bench processes side by side, ``examples`` split between them."""
     share = [examples // workers + (i < examples % workers) for i in range(workers)]
     with tempfile.TemporaryDirectory(prefix="rig-throughput-") as tmp:
@@ -156,7 +168,10 @@ def run_workers(workers: int, examples: int, steps: int, seed_value: int,
             raise OSError(f"a bench worker failed (exit codes {codes})")
         docs = [json.loads(out.read_text()) for out in outs if out.exists()]
     records = [ExampleRecord(**{**r, "schedule": []}) for d in docs for r in d["records"]]
-    cpu = sum(d["cpu_seconds_per_example"] * d["examples"] for d in docs)
+    cpu: CpuSplit = {}
+    for d in docs:
+        for k, v in d["cpu_seconds_per_example_by_process"].items():
+            cpu[k] = cpu.get(k, 0.0) + v * d["examples"]
     return records, wall, cpu
 
 
@@ -191,11 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     per = result["seconds_per_example"]
+    split = result["cpu_seconds_per_example_by_process"]
     print(f"{result['examples']} examples in {result['wall_seconds']} s: "
           f"{result['examples_per_second']} examples/s, {per['mean']} s each "
           f"({', '.join(f'{k} {v}' for k, v in per['breakdown_mean'].items())}); "
-          f"CPU {result['cpu_seconds_per_example']} s/example; outcomes {result['outcomes']}; "
-          f"1,000 examples: {result['nightly']['minutes']} min with {args.workers} worker(s)"
+          f"CPU {result['cpu_seconds_per_example']} s/example "
+          f"({', '.join(f'{k} {v}' for k, v in split.items())}); "
+          f"outcomes {result['outcomes']}; "
+          f"{NIGHTLY_EXAMPLES:,} examples: {result['nightly']['minutes']} min with "
+          f"{args.workers} worker(s)"
           f" -> {out}")
     return 0
 
