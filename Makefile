@@ -50,10 +50,12 @@ $(STAMPS)/chromium: tools/install-debian.sh
 	bash tools/install-debian.sh chromium:chromium
 	@touch $@
 
-# The two-host xdist run plays its hosts with OpenSSH servers on 127.0.0.1.
+# The two-host xdist run plays its hosts with OpenSSH servers on 127.0.0.1; /etc/services
+# (netbase) is what nfcpy's udp driver trips over (emulators/nfc/udp_port.py, its test).
 $(STAMPS)/openssh: tools/install-debian.sh
 	@mkdir -p $(STAMPS)
-	bash tools/install-debian.sh /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client
+	bash tools/install-debian.sh /usr/sbin/sshd:openssh-server ssh:openssh-client ssh-keygen:openssh-client \
+	  /etc/services:netbase
 	@touch $@
 
 # The firmware's smbus2 path to /dev/i2c-N, answered by the emulated sensor chips through

@@ -33,6 +33,7 @@ from emulators.nfc.errors import (
 )
 from emulators.nfc.isodep import IsoDepTiming, Reply
 from emulators.nfc.presentation import Presentation, TapEnd
+from emulators.nfc.udp_port import bind_for_nfcpy, nfcpy_opens
 from emulators.realtime import answer_promptly, serve_in_time
 
 log = logging.getLogger(__name__)
@@ -68,16 +69,27 @@ class Field:
     def start(self) -> Field:
         if self._sock is not None:
             raise FieldStartError("the field is already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        port = self._requested_port
+        if port and not nfcpy_opens(port):
+            raise FieldStartError(
+                f"cannot use udp port {port} for the NFC field: nfcpy's udp driver reads it "
+                f"back as the service name {socket.getservbyport(port, 'tcp')!r} from "
+                f"/etc/services and cannot open it; choose another port, or 0 for a free one")
         try:
-            sock.bind((self._host, self._requested_port))
+            if port:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                try:
+                    sock.bind((self._host, port))
+                except OSError:
+                    sock.close()
+                    raise
+            else:
+                sock = bind_for_nfcpy(self._host)
         except OSError as exc:
-            sock.close()
             why = ("the port is already in use (another field or nfcpy listener?); use port 0 "
                    "to pick a free one") if exc.errno == errno.EADDRINUSE else str(exc)
             raise FieldStartError(
-                f"cannot bind the NFC field to udp {self._host}:{self._requested_port}: {why}"
-            ) from exc
+                f"cannot bind the NFC field to udp {self._host}:{port}: {why}") from exc
         self._sock = sock
         self._wake_r, self._wake_w = socket.socketpair()
         self._stopping = False

@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ from typing import Any
 
 from eth_utils import is_checksum_address, is_hex_address, to_checksum_address
 
+from emulators.nfc.udp_port import nfcpy_opens
 from rig.hardware.protocols import ForeignPhones, Part, PhonePresenter
 from rig.hardware.registry import PartContext, register
 
@@ -67,6 +69,10 @@ def parse_target(target: object) -> str:
                              f"{expected}") from None
     if not (port.isdigit() and 0 < int(port) < 65536):
         raise ValueError(f"[nfc] target {target!r}: port {port!r} is not 1-65535; {expected}")
+    if not nfcpy_opens(int(port)):
+        raise ValueError(f"[nfc] target {target!r}: nfcpy's udp driver reads port {port} back "
+                         f"as the service name {socket.getservbyport(int(port), 'tcp')!r} "
+                         f"(/etc/services) and cannot open it; choose another port")
     return f"udp:{host}:{int(port)}"
 
 

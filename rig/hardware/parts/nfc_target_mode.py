@@ -10,7 +10,6 @@ the same target-mode code path, with no radio, for CI.
 
 from __future__ import annotations
 
-import socket
 import threading
 from typing import Any
 
@@ -19,14 +18,9 @@ import nfc
 from emulators.nfc.application import CardApplication
 from emulators.nfc.presentation import TapEnd
 from emulators.nfc.target_mode import TargetModeCard
+from emulators.nfc.udp_port import free_port_for_nfcpy
 from rig.hardware.protocols import Part, PhonePresenter
 from rig.hardware.registry import PartContext, register
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @register("nfc", "target-mode")
@@ -34,7 +28,7 @@ class TargetModePresenter(Part, PhonePresenter):
     def __init__(self, ctx: PartContext, device: str = "udp", reader: str | None = None,
                  poll_timeout: float = 0.3, link_timeout: float = 1.0) -> None:
         if device == "udp":
-            device = f"udp:127.0.0.1:{_free_udp_port()}"
+            device = f"udp:127.0.0.1:{free_port_for_nfcpy()}"
             reader = reader or device
         elif not reader:
             raise ValueError(f"[nfc] reader is needed with device = {device!r}: the firmware's "
