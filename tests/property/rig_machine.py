@@ -53,6 +53,7 @@ SETTINGS = Settings(phones=2, deposit=1_000_000, redeem_threshold=450_000, confi
 PRODUCTS = tuple(sorted(DEFAULT_PRICES))
 PAID = ("served", "credited", "pending", "interrupted")
 POLL = 0.05
+CLOSE_WINDOW = 5.0   # real seconds the machine gets to see a close before the customer settles
 BACKUP = "monday"
 
 Rule = TypeVar("Rule", bound=Callable[..., Any])
@@ -458,9 +459,32 @@ class RigStateMachine(RuleBasedStateMachine):
     @live(lambda self: self.channel == ChannelState.CLOSING and self.powered
           and self.mining())
     def customer_settle(self) -> None:
+        """After the challenge period the customer settles. The period is an hour the
+        machine lives through: before time is warped past the deadline it gets its sync
+        rounds in real time, to see the close and redeem (``await_close_seen``)."""
+        self.await_close_seen(CLOSE_WINDOW)
         self.act(actions.settle())
         self.channel = ChannelState.SETTLED
         self.customer_did()
+
+    def await_close_seen(self, seconds: float) -> None:
+        """Poll until the machine has seen the close and has nothing left to redeem, it
+        stops answering (off, or a power fault came), or ``seconds`` pass (offline, it cannot
+        redeem: the oracle judges that against the close window). The time spent goes into
+        the schedule as a wait."""
+        assert self.run is not None
+        began = time.monotonic()
+        while self.powered and time.monotonic() - began < seconds:
+            try:
+                s = self.m.control.request("status", timeout=1.0)
+            except ControlError:
+                break
+            view, latest = s["view"], (s.get("latest") or {}).get("cumulative", 0)
+            if view["status"] == int(ChannelState.CLOSING) and view["redeemed"] >= latest \
+                    and not s["open_tx"]:
+                break
+            time.sleep(POLL)
+        self.run.record_wait(time.monotonic() - began)
 
     @rule(phone=phones, other=products)
     @live(lambda self: not self.revoked and self.powered and self.mining()
