@@ -160,6 +160,20 @@ class WarmInterpreter:
                 self._lock.wait(left)
             return value
 
+    def _receive(self, msg: dict[str, Any]) -> None:
+        """One message of the server, in the order it sent them. A boot's pid may be one an
+        earlier child had (pids wrap: 32,768 by default, a night forks tens of thousands):
+        that child's exit came before this boot, so it is forgotten here, or the new
+        process would read as exited at once and live on unseen."""
+        with self._lock:
+            if "exited" in msg:
+                self._exits[int(msg["exited"])] = int(msg["code"])
+            elif msg.get("id") is not None:
+                if "pid" in msg:
+                    self._exits.pop(int(msg["pid"]), None)
+                self._replies[int(msg["id"])] = msg
+            self._lock.notify_all()
+
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
         for line in self._proc.stdout:
@@ -167,12 +181,7 @@ class WarmInterpreter:
                 msg = json.loads(line)
             except ValueError:
                 continue
-            with self._lock:
-                if "exited" in msg:
-                    self._exits[int(msg["exited"])] = int(msg["code"])
-                elif msg.get("id") is not None:
-                    self._replies[int(msg["id"])] = msg
-                self._lock.notify_all()
+            self._receive(msg)
         with self._lock:
             self._lost = (f"the warm interpreter exited (status {self._proc.wait()}); its "
                           f"children were killed with it")

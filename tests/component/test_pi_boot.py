@@ -138,3 +138,17 @@ def test_the_cpu_of_warm_booted_programs_is_accounted_to_their_interpreter(
         assert server.cpu_seconds() - before >= 0.4
     finally:
         server.stop()
+
+
+def test_a_boot_that_reuses_an_exited_programs_pid_is_not_taken_as_exited() -> None:
+    """pids wrap (32,768 by default) and a night forks tens of thousands of firmware
+    processes: the zygote reaps a child (its exit comes first), the kernel gives its pid to
+    the next boot. The new process must not read as exited: the rig took a running
+    firmware for a dead one and left it running unseen."""
+    server = WarmInterpreter((PROGRAM,))
+    server._receive({"exited": 4242, "code": 0})
+    assert server.exit_status(4242) == 0
+    server._receive({"id": 7, "pid": 4242})
+    assert server.exit_status(4242) is None
+    server._receive({"exited": 4242, "code": -9})
+    assert server.exit_status(4242) == -9
