@@ -18,6 +18,7 @@ import functools
 import shutil
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -178,7 +179,10 @@ class RigStateMachine(RuleBasedStateMachine):
         try:
             yield
         except BaseException as e:
-            self.failed = self.failed or f"{type(e).__name__}: {e}"
+            # A check that failed says what it found; anything else (a rig error) keeps
+            # its traceback for the report (summaries are the first line).
+            where = "" if isinstance(e, AssertionError) else f"\n{traceback.format_exc()}"
+            self.failed = self.failed or f"{type(e).__name__}: {e}{where}"
             if self.strict or not isinstance(e, Exception):
                 raise
 
@@ -652,8 +656,9 @@ class RigStateMachine(RuleBasedStateMachine):
                 try:
                     report = run.finish()
                 except Exception as e:
-                    message = summary = (f"the final phase or the oracle could not run: "
-                                         f"{type(e).__name__}: {e}")
+                    summary = (f"the final phase or the oracle could not run: "
+                               f"{type(e).__name__}: {e}")
+                    message = f"{summary}\n{traceback.format_exc()}"
                     if self.strict:
                         raise
                 else:
