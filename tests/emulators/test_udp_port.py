@@ -45,5 +45,5 @@ def test_a_field_on_a_named_port_is_refused_with_the_service_named() -> None:
 
 
 def test_a_foreign_phone_on_a_named_port_is_refused() -> None:
-    with pytest.raises(ValueError, match="reads port .* back as the service name"):
+    with pytest.raises(ValueError, match=r"reads port .* back as the service name"):
         parse_target(f"udp:127.0.0.1:{NAMED}")
