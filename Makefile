@@ -157,8 +157,11 @@ nightly-property: deps
 	  -k random_fault_schedules --junitxml=bench/results/nightly-property.xml || status=$$?; } && \
 	  $(PY) -m bench.nightly_summary $(NIGHTLY_RECORDS) || status=1; exit $$status
 
+# Fuzz inputs per parser (NIGHTLY_FUZZ_INPUTS): niced beside 12 shards the fuzzers get what
+# the shards leave, about half a core; docs/property-testing.md, "Nightly budget".
+NIGHTLY_FUZZ_INPUTS ?= 100000
 nightly-fuzz: deps
-	nice -n 19 $(PY) -m bench.fuzz_nightly --jobs 2
+	nice -n 19 $(PY) -m bench.fuzz_nightly --jobs 2 --inputs-per-parser $(NIGHTLY_FUZZ_INPUTS)
 
 clean:
 	rm -rf build .pytest_cache .hypothesis reports
