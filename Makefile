@@ -155,7 +155,8 @@ nightly-property: deps
 	  status=0 && { eval $(VENV)/bin/pytest -q -p no:cacheprovider -p rig.pytestplugin "$$spread" \
 	  --rig-path=tests/property/test_rig_stateful.py \
 	  -k random_fault_schedules --junitxml=bench/results/nightly-property.xml || status=$$?; } && \
-	  $(PY) -m bench.nightly_summary $(NIGHTLY_RECORDS) || status=1; exit $$status
+	  $(PY) -m bench.nightly_summary --shards $(NIGHTLY_SHARDS) $(NIGHTLY_RECORDS) \
+	  || status=1; exit $$status
 
 # Fuzz inputs per parser (NIGHTLY_FUZZ_INPUTS): niced beside 12 shards the fuzzers get what
 # the shards leave, about half a core; docs/property-testing.md, "Nightly budget".

@@ -12,8 +12,9 @@ into ``DIR`` (``COFFEEPAY_NIGHTLY_RECORDS``), prints
   with the one command that replays it,
 
 and writes ``bench/results/nightly.json``. Exit status: 0 when every dangerous state was
-reached and nothing failed; 1 when a state was never reached or a shard failed; 2 when
-there is nothing to summarise.
+reached, every expected shard (``--shards``) left its record and nothing failed; 1 when a
+state was never reached, a shard is missing (a worker that died writes nothing) or a shard
+failed; 2 when there is nothing to summarise.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def classify(shrunk: dict[str, Any], reruns: int) -> dict[str, Any]:
     return {"class": kind, "failed": failed, "runs": reruns, "exit_codes": codes}
 
 
-def summarise(shards: list[dict[str, Any]], reruns: int) -> dict[str, Any]:
+def summarise(shards: list[dict[str, Any]], reruns: int, expected: int = 0
+              ) -> dict[str, Any]:
     examples = sum(s["examples"] for s in shards)
     wall = max((s["wall_seconds"] for s in shards), default=0.0)
     reached = {st.name: sum(s["reached"].get(st.name, 0) for s in shards) for st in STATES}
@@ -78,7 +80,8 @@ def summarise(shards: list[dict[str, Any]], reruns: int) -> dict[str, Any]:
             failures.append(entry)
     return {"schema": "coffeepay-nightly/1",
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "shards": len(shards), "examples": examples, "wall_seconds": wall,
+            "shards": len(shards), "shards_missing": max(0, expected - len(shards)),
+            "examples": examples, "wall_seconds": wall,
             "examples_per_second": round(examples / wall, 3) if wall else 0.0,
             "outcomes": outcomes, "reached": reached,
             "unreached": [n for n, c in reached.items() if not c],
@@ -95,6 +98,9 @@ def render(doc: dict[str, Any]) -> str:
         mark = "" if count else "   <-- NEVER REACHED"
         lines.append(f"{name:<32} {count:>9}  {described[name]}{mark}")
     lines.append("")
+    if doc["shards_missing"]:
+        lines.append(f"MISSING: {doc['shards_missing']} shard(s) left no record (a worker died "
+                     f"before its examples ended); their examples are not counted")
     if not doc["failures"]:
         lines.append("failures: none")
     for f in doc["failures"]:
@@ -111,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("records", type=Path, help="the shards' record directory")
     ap.add_argument("--reruns", type=int, default=3,
                     help="re-runs of each failure to classify it (default 3)")
+    ap.add_argument("--shards", type=int, default=0,
+                    help="shards that must have left a record (default: no check)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     shards = load(args.records) if args.records.is_dir() else []
@@ -118,11 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nightly_summary: no shard records in {args.records}: did the property shards "
               f"run with COFFEEPAY_NIGHTLY_RECORDS={args.records}?", file=sys.stderr)
         return 2
-    doc = summarise(shards, max(1, args.reruns))
+    doc = summarise(shards, max(1, args.reruns), args.shards)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
     print(render(doc))
-    return 1 if doc["unreached"] or doc["failures"] else 0
+    return 1 if doc["unreached"] or doc["failures"] or doc["shards_missing"] else 0
 
 
 if __name__ == "__main__":
