@@ -60,3 +60,15 @@ class AnvilOnlyError(MissingCapability):
 class NodeUnsuitable(ChainError):
     """The node cannot run the platform's contracts (hardfork, funded accounts): nothing was
     deployed. The message says what is missing and how to start the node."""
+
+
+class NodeInconsistent(ChainError):
+    """The node failed to return something it had just shown: a block at or below its head, or
+    the receipt of a transaction inside one of its blocks (anvil has answered ``null`` for a
+    receipt right after mining; foundry-rs/foundry#10944). The read was retried first."""
+
+    def __init__(self, method: str, what: str, client: str, url: str, attempts: int):
+        super().__init__(f"the node {client!r} at {url} answered null to {method} for {what} "
+                         f"{attempts} times although it had shown it; the run's History "
+                         "cannot be read from this node")
+        self.method, self.what = method, what

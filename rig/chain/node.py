@@ -27,7 +27,13 @@ from web3.types import TxReceipt
 
 from rig.chain import capabilities as caps
 from rig.chain.anvil import MNEMONIC
-from rig.chain.errors import AnvilOnlyError, ChainUnreachable, MissingCapability, RpcError
+from rig.chain.errors import (
+    AnvilOnlyError,
+    ChainUnreachable,
+    MissingCapability,
+    NodeInconsistent,
+    RpcError,
+)
 from rig.chain.share import NodeShare
 
 # Receipts: the first polls come fast (an automining node has it at once; web3's fixed 0.1 s
@@ -35,6 +41,8 @@ from rig.chain.share import NodeShare
 RECEIPT_POLL_FIRST = 0.002
 RECEIPT_POLL_GROWTH = 1.5
 RECEIPT_POLL_MAX = 0.25
+SHOWN_READ_ATTEMPTS = 5     # a read of what the node has shown, before it is inconsistent
+SHOWN_READ_PAUSE = 0.05
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -165,8 +173,29 @@ class Chain:
         return int(self.rpc("eth_blockNumber"), 16)
 
     def timestamp(self, block: str | int = "latest") -> int:
+        return int(self.block(block)["timestamp"], 16)
+
+    def block(self, block: str | int = "latest", full: bool = False) -> dict:
+        """A block the node has shown (at or below its head), as raw JSON."""
         tag = hex(block) if isinstance(block, int) else block
-        return int(self.rpc("eth_getBlockByNumber", tag, False)["timestamp"], 16)
+        return self._shown("eth_getBlockByNumber", f"block {tag}", tag, full)
+
+    def receipt(self, tx_hash: bytes | str) -> dict:
+        """The raw receipt of a transaction found in one of the node's blocks."""
+        h = HexBytes(tx_hash).to_0x_hex()
+        return self._shown("eth_getTransactionReceipt", f"transaction {h}", h)
+
+    def _shown(self, method: str, what: str, *params: Any) -> dict:
+        """``method`` for something the node already showed: a ``null`` is retried briefly,
+        then raised as ``NodeInconsistent`` instead of surfacing later as a TypeError."""
+        for attempt in range(SHOWN_READ_ATTEMPTS):
+            result = self.rpc(method, *params)
+            if result is not None:
+                return result
+            if attempt + 1 < SHOWN_READ_ATTEMPTS:
+                time.sleep(SHOWN_READ_PAUSE)
+        raise NodeInconsistent(method, what, self.client_version, self.url,
+                               SHOWN_READ_ATTEMPTS)
 
     def balance(self, address: str) -> int:
         return int(self.rpc("eth_getBalance", address, "latest"), 16)
@@ -227,7 +256,7 @@ class Chain:
     def node_settings(self) -> NodeSettings:
         """What a snapshot does not cover: one test's squeeze or held mining must not starve
         the next, so whoever reverts puts these back too (``restore_settings``)."""
-        gas_limit = int(self.rpc("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
+        gas_limit = int(self.block()["gasLimit"], 16)
         automine = self.automine() if self.has("automine_status") else None
         return NodeSettings(gas_limit, automine, self.chain_id)
 
@@ -377,14 +406,14 @@ class Chain:
         block's."""
         if self.has("node_info"):
             return int(self.node_info()["environment"]["gasLimit"], 16)
-        return int(self.rpc("eth_getBlockByNumber", "latest", False)["gasLimit"], 16)
+        return int(self.block()["gasLimit"], 16)
 
     def next_base_fee(self) -> int:
         """The base fee the next block will charge: the node's where it tells, else the
         pending block's."""
         if self.has("node_info"):
             return int(self.node_info()["environment"]["baseFee"], 16)
-        return int(self.rpc("eth_getBlockByNumber", "pending", False)["baseFeePerGas"], 16)
+        return int(self.block("pending")["baseFeePerGas"], 16)
 
     def node_info(self) -> dict:
         return self.dev_rpc("node_info")

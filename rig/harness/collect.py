@@ -85,7 +85,7 @@ def _marks(m: MachineRig) -> list[Mark]:
 
 def _scan(m: MachineRig, from_block: int) -> list[dict]:
     """Every block from ``from_block`` to the head, with its transactions."""
-    return [m.chain.rpc("eth_getBlockByNumber", hex(number), True)
+    return [m.chain.block(number, full=True)
             for number in range(from_block, m.chain.block_number + 1)]
 
 
@@ -138,7 +138,7 @@ def _machine_txs(m: MachineRig, scanned: list[dict]) -> list[MachineTx]:
         for tx in block["transactions"]:
             if tx["from"].lower() != machine:
                 continue
-            receipt = m.chain.rpc("eth_getTransactionReceipt", tx["hash"])
+            receipt = m.chain.receipt(tx["hash"])
             kind, args = _decode(contracts, tx.get("to"), tx["input"])
             txs.append(MachineTx(tx["hash"], int(tx["nonce"], 16), kind,
                                  int(receipt["status"], 16), number, args,

@@ -17,6 +17,7 @@ from rig.chain.errors import (
     AnvilOnlyError,
     AnvilStartError,
     MissingCapability,
+    NodeInconsistent,
     RpcError,
 )
 from rig.chain.node import Chain, dev_account
@@ -195,6 +196,33 @@ def test_reorg_replaces_blocks_and_can_drop_a_tx(isolated_chain: Chain):
     assert c.block_number == tip
     with pytest.raises(Exception, match=r"not found|Transaction"):
         c.w3.eth.get_transaction_receipt(receipt["transactionHash"])
+
+
+def test_a_block_or_receipt_the_node_cannot_return_is_named_not_a_type_error(chain: Chain):
+    beyond = chain.block_number + 1000
+    with pytest.raises(NodeInconsistent, match=rf"eth_getBlockByNumber for block {hex(beyond)}"):
+        chain.block(beyond)
+    unknown = "0x" + "ab" * 32
+    with pytest.raises(NodeInconsistent, match=rf"transaction {unknown} 5 times"):
+        chain.receipt(unknown)
+
+
+def test_a_receipt_answered_null_once_is_read_again(isolated_chain: Chain):
+    """anvil has answered null for a just-mined transaction's receipt (foundry-rs/foundry#10944):
+    the History's read asks again instead of failing the run."""
+    tx_hash = _transfer(isolated_chain, 1, 2)["transactionHash"]
+    answers: list[object] = []
+
+    class NullOnce(Chain):
+        def rpc(self, method, *params):
+            result = None if not answers else super().rpc(method, *params)
+            answers.append(result)
+            return result
+
+    flaky = NullOnce.__new__(NullOnce)
+    flaky.__dict__.update(isolated_chain.__dict__)
+    assert flaky.receipt(tx_hash)["transactionHash"] == tx_hash.to_0x_hex()
+    assert answers[0] is None and len(answers) == 2
 
 
 def test_rollback(isolated_chain: Chain):

@@ -50,7 +50,7 @@ class ChainReorg(Fault):
                          f"is {deepest}")
         dropped = []
         for number in range(tip - self.depth + 1, tip + 1):
-            block = chain.rpc("eth_getBlockByNumber", hex(number), True)
+            block = chain.block(number, full=True)
             dropped += [f"{tx['hash']} (from {tx['from']}, block {number})"
                         for tx in block["transactions"]]
         chain.reorg(self.depth)
