@@ -6,6 +6,11 @@ inputs actually executed (generation, replay and shrinking alike), and writes
 ``bench/results/fuzz.json``: inputs and inputs/s per parser and per test, and every failure
 with the minimal failing example Hypothesis shrank it to.
 
+``--seconds`` time-boxes the run: the nightly shares the machine with the property shards, so
+how many inputs fit is not known in advance. Each parser gets an equal share of the wall
+time; a test stops when its share is spent, unless it has found a failure (its shrinking is
+never cut short), and the results say which tests the clock stopped.
+
 Exit status: 0 no failures, 1 a parser failed its property, 2 the fuzzing could not run.
 """
 
@@ -53,6 +58,11 @@ class FuzzRunError(Exception):
     """The fuzz tests could not be collected or called (not a parser failure)."""
 
 
+class _TimeBoxSpent(BaseException):
+    """Raised between inputs when a test's share of the time is spent. A BaseException, as
+    KeyboardInterrupt is, so that Hypothesis passes it through instead of shrinking it."""
+
+
 @dataclass
 class Failure:
     error: str
@@ -67,6 +77,7 @@ class TestRun:
     inputs: int = 0
     seconds: float = 0.0
     failures: list[Failure] = field(default_factory=list)
+    stopped_by_clock: bool = False
 
     @property
     def inputs_per_second(self) -> float:
@@ -112,36 +123,57 @@ def _failures(exc: BaseException) -> list[Failure]:
     return out
 
 
-def run_test(name: str, fn: Callable[..., None], workdir: Path, seed: int | None) -> TestRun:
+def run_test(name: str, fn: Callable[..., None], workdir: Path, seed: int | None,
+             seconds: float | None = None) -> TestRun:
+    """Run one fuzz test to its example budget, or until ``seconds`` of wall time are spent
+    (never once it failed: the shrinking that follows is what makes the failure useful)."""
     from hypothesis import seed as hypothesis_seed
+    from hypothesis.reporting import with_reporter
 
     result = TestRun(name)
     inner = fn.hypothesis.inner_test  # type: ignore[attr-defined]
+    until = None if seconds is None else time.monotonic() + seconds
+    failed = False
 
     @functools.wraps(inner)
     def counted(*args: Any, **kwargs: Any) -> None:
+        nonlocal failed
+        if until is not None and not failed and time.monotonic() >= until:
+            raise _TimeBoxSpent
         result.inputs += 1
-        inner(*args, **kwargs)
+        try:
+            inner(*args, **kwargs)
+        except Exception:
+            failed = True
+            raise
 
     fn.hypothesis.inner_test = counted  # type: ignore[attr-defined]
     if seed is not None:
         fn = hypothesis_seed(seed)(fn)
     start = time.perf_counter()
+    said: list[object] = []
     try:
-        fn(**_fixtures(fn, workdir))
+        with with_reporter(said.append):
+            fn(**_fixtures(fn, workdir))
     except KeyboardInterrupt:
         raise
     except FuzzRunError:
         raise
+    except _TimeBoxSpent:
+        result.stopped_by_clock = True
     except BaseException as exc:
         result.failures = _failures(exc)
     finally:
         result.seconds = round(time.perf_counter() - start, 3)
         fn.hypothesis.inner_test = inner  # type: ignore[attr-defined]
+    if not result.stopped_by_clock:   # else Hypothesis' "reproduce this failure" is no failure
+        for line in said:
+            print(line, flush=True)
     return result
 
 
-def run(parsers: list[str], seed: int | None) -> dict[str, Any]:
+def run(parsers: list[str], seed: int | None, seconds: float | None = None) -> dict[str, Any]:
+    """Fuzz ``parsers`` one after another here; ``seconds`` is each parser's share of time."""
     from tests.fuzz import profiles
 
     settings = profiles.fuzz()
@@ -152,6 +184,7 @@ def run(parsers: list[str], seed: int | None) -> dict[str, Any]:
         "max_examples_per_test": settings.max_examples,
         "deadline_ms": (settings.deadline.total_seconds() * 1000 if settings.deadline else None),
         "seed": seed,
+        "seconds_per_parser": seconds,
         "host": {"python": platform.python_version(), "cpus": os.cpu_count(),
                  "machine": platform.machine(), "hypothesis": metadata.version("hypothesis")},
         "parsers": {},
@@ -160,19 +193,22 @@ def run(parsers: list[str], seed: int | None) -> dict[str, Any]:
         for parser in parsers:
             workdir = Path(tmp) / parser
             workdir.mkdir()
-            tests = [run_test(name, fn, workdir, seed)
-                     for name, fn in fuzz_tests(PARSERS[parser])]
-            inputs, seconds = sum(t.inputs for t in tests), sum(t.seconds for t in tests)
+            found = fuzz_tests(PARSERS[parser])
+            share = None if seconds is None else seconds / len(found)
+            tests = [run_test(name, fn, workdir, seed, share) for name, fn in found]
+            inputs, spent = sum(t.inputs for t in tests), sum(t.seconds for t in tests)
             doc["parsers"][parser] = {
-                "module": PARSERS[parser], "inputs": inputs, "seconds": round(seconds, 3),
-                "inputs_per_second": round(inputs / seconds, 1) if seconds else 0.0,
+                "module": PARSERS[parser], "inputs": inputs, "seconds": round(spent, 3),
+                "inputs_per_second": round(inputs / spent, 1) if spent else 0.0,
                 "failures": sum(len(t.failures) for t in tests),
+                "stopped_by_clock": [t.name for t in tests if t.stopped_by_clock],
                 "tests": [{**asdict(t), "inputs_per_second": t.inputs_per_second}
                           for t in tests],
             }
-            print(f"  {parser:<22} {inputs:>9} inputs {seconds:>9.1f} s "
+            clock = " (time box)" if doc["parsers"][parser]["stopped_by_clock"] else ""
+            print(f"  {parser:<22} {inputs:>9} inputs {spent:>9.1f} s "
                   f"{doc['parsers'][parser]['inputs_per_second']:>9.1f}/s "
-                  f"{doc['parsers'][parser]['failures']} failure(s)", flush=True)
+                  f"{doc['parsers'][parser]['failures']} failure(s){clock}", flush=True)
     doc["failures"] = sum(p["failures"] for p in doc["parsers"].values())
     return doc
 
@@ -189,9 +225,12 @@ def per_test_budget(parser: str, inputs_per_parser: int) -> int:
 
 
 def run_parallel(parsers: list[str], seed: int | None, jobs: int,
-                 max_examples: int | dict[str, int] | None) -> dict[str, Any]:
+                 max_examples: int | dict[str, int] | None,
+                 seconds: float | None = None) -> dict[str, Any]:
     """One child process per parser, ``jobs`` at a time; their results merged in order.
-    ``max_examples`` is per test, for all parsers or per parser."""
+    ``max_examples`` is per test, for all parsers or per parser; ``seconds`` is the whole
+    run's time box, shared equally by the parsers."""
+    share = None if seconds is None else seconds * jobs / len(parsers)
     with tempfile.TemporaryDirectory(prefix="coffeepay-fuzz-jobs-") as tmp:
         def child(parser: str) -> dict[str, Any]:
             out = Path(tmp) / f"{parser}.json"
@@ -200,9 +239,10 @@ def run_parallel(parsers: list[str], seed: int | None, jobs: int,
             cmd += [] if seed is None else ["--seed", str(seed)]
             budget = max_examples.get(parser) if isinstance(max_examples, dict) else max_examples
             cmd += [] if budget is None else ["--max-examples", str(budget)]
+            cmd += [] if share is None else ["--seconds", str(max(1, round(share)))]
             proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-            print(proc.stdout.rstrip().splitlines()[0] if proc.stdout.strip() else "",
-                  flush=True)
+            print("\n".join(line for line in proc.stdout.splitlines()
+                            if line.startswith(f"  {parser} ")), flush=True)
             if proc.returncode not in (0, 1) or not out.exists():
                 raise FuzzRunError(f"fuzzing {parser} exited {proc.returncode}: "
                                    f"{proc.stderr.strip()[-2000:]}")
@@ -212,6 +252,7 @@ def run_parallel(parsers: list[str], seed: int | None, jobs: int,
             docs = list(pool.map(child, parsers))
     doc = {k: v for k, v in docs[0].items() if k not in ("parsers", "failures")}
     doc["jobs"] = jobs
+    doc["seconds"] = seconds
     doc["parsers"] = {name: part for d in docs for name, part in d["parsers"].items()}
     doc["failures"] = sum(d["failures"] for d in docs)
     return doc
@@ -243,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="inputs per test (a trial run); default: --inputs-per-parser")
     ap.add_argument("--inputs-per-parser", type=at_least(1), default=100_000,
                     help="the nightly budget, split over each parser's tests (default 100,000)")
+    ap.add_argument("--seconds", type=at_least(1), default=None,
+                    help="time box of the whole run, shared equally by the parsers; a test "
+                         "that found a failure is never stopped (default: no time box)")
     ap.add_argument("--seed", type=int, default=None,
                     help="Hypothesis seed, to replay a night (default: random)")
     ap.add_argument("--jobs", type=at_least(1), default=1,
@@ -260,15 +304,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.max_examples is None and len(args.parsers) > 1:
             budget = {p: per_test_budget(p, args.inputs_per_parser) for p in args.parsers}
-            doc = run_parallel(args.parsers, args.seed, args.jobs, budget)
+            doc = run_parallel(args.parsers, args.seed, args.jobs, budget, args.seconds)
         elif args.jobs > 1 and len(args.parsers) > 1:
-            doc = run_parallel(args.parsers, args.seed, args.jobs, args.max_examples)
+            doc = run_parallel(args.parsers, args.seed, args.jobs, args.max_examples,
+                               args.seconds)
         else:
             if args.max_examples is None:
                 os.environ["COFFEEPAY_FUZZ_MAX_EXAMPLES"] = str(
                     per_test_budget(args.parsers[0], args.inputs_per_parser))
             try:
-                doc = run(args.parsers, args.seed)
+                doc = run(args.parsers, args.seed, None if args.seconds is None
+                          else args.seconds / len(args.parsers))
             finally:
                 if args.max_examples is None:
                     os.environ.pop("COFFEEPAY_FUZZ_MAX_EXAMPLES", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -77,4 +78,34 @@ def test_the_runner_counts_inputs_and_keeps_the_minimal_failing_example(tmp_path
     assert run.inputs > 1
     assert len(run.failures) == 1
     assert run.failures[0].error == "AssertionError"
+    assert "x=10" in run.failures[0].minimal_example
+
+
+@settings(max_examples=10**6, database=None, derandomize=True)
+@given(st.integers(0, 1000))
+def _never_fails(x: int) -> None:
+    assert x >= 0
+
+
+@settings(max_examples=10**6, database=None, derandomize=True)
+@given(st.integers(0, 10**6))
+def _fails_slowly(x: int) -> None:
+    if x >= 10:
+        time.sleep(0.05)   # each failing input outlasts a quarter of the box below
+        raise AssertionError(f"{x} >= 10")
+
+
+def test_the_time_box_stops_a_test_between_inputs_and_says_so(tmp_path) -> None:
+    run = fuzz_nightly.run_test("never_fails", _never_fails, tmp_path, seed=None, seconds=0.3)
+    assert run.stopped_by_clock and not run.failures
+    assert 0 < run.inputs < 10**6
+
+
+def test_the_time_box_never_cuts_the_shrinking_of_a_failure(tmp_path) -> None:
+    """The first failing input comes within the box; shrinking it outlasts the box, and the
+    minimal example still comes out whole."""
+    run = fuzz_nightly.run_test("fails_slowly", _fails_slowly, tmp_path, seed=None,
+                                seconds=0.2)
+    assert not run.stopped_by_clock and run.seconds > 0.2
+    assert [f.error for f in run.failures] == ["AssertionError"]
     assert "x=10" in run.failures[0].minimal_example
