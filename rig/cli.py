@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                                                             "profiles/ or a TOML path)")
     doc.add_argument("--chain-url", help="the node to check (default: start a local anvil)")
     doc.add_argument("--chain-id", type=int, help="the chain id the node must report")
+    fleet = sub.add_parser("fleet", help="many machines on one chain through a simulated "
+                                         "office day, with faults; every channel checked")
+    _fleet_options(fleet)
     rep = sub.add_parser("report", help="render a results directory to one HTML file")
     rep.add_argument("dir", nargs="?", default="reports", help="the --report directory")
     demo = sub.add_parser("demo", help="the machine's happy path, then the reconciled ledger")
@@ -89,6 +92,28 @@ def _run_options(p: argparse.ArgumentParser, seed: bool = True) -> None:
     p.add_argument("--reruns", type=_count, default=DEFAULT_RERUNS, metavar="N",
                    help="re-run each failed scenario N times from its seed and classify it "
                         f"reproducible or intermittent (default {DEFAULT_RERUNS}; 0: never)")
+
+
+def _fleet_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--machines", type=_count, default=10, help="how many (default 10)")
+    p.add_argument("--seed", type=int, help="the fleet's seed (default: chosen and shown)")
+    p.add_argument("--employees", type=_count, default=40,
+                   help="employees per office (default 40, the paper's)")
+    p.add_argument("--threshold", type=float, default=5.0,
+                   help="redeem policy: unredeemed EUR that triggers a redeem (default 5)")
+    p.add_argument("--interval", type=float, default=3600.0,
+                   help="redeem policy: seconds between redeems (default 3600)")
+    p.add_argument("--power-share", type=float, default=0.10,
+                   help="share of machines that lose power once (default 0.1)")
+    p.add_argument("--partition-share", type=float, default=0.10,
+                   help="share of machines cut off from the chain for hours (default 0.1)")
+    p.add_argument("--partition-hours", type=float, default=3.0, help="(default 3)")
+    p.add_argument("--node-restarts", type=_count, default=1, help="(default 1)")
+    p.add_argument("--reorgs", type=_count, default=2, help="(default 2)")
+    p.add_argument("--no-faults", action="store_true", help="a day without faults")
+    p.add_argument("--chain-url", help="attach to this node instead of starting anvil")
+    p.add_argument("--out", metavar="DIR", default="build/fleet",
+                   help="where the run's histories and fleet.json go (default build/fleet)")
 
 
 def _count(text: str) -> int:
@@ -276,6 +301,34 @@ def _faults(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fleet(args: argparse.Namespace) -> int:
+    from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy, run_fleet
+    from rig.fleet.report import render, summarize
+    from rig.platform.deploy import CREDIT
+
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
+    try:
+        faults = FleetFaults.none() if args.no_faults else FleetFaults(
+            power_share=args.power_share, partition_share=args.partition_share,
+            partition_hours=args.partition_hours, node_restarts=args.node_restarts,
+            reorgs=args.reorgs)
+        opts = FleetOptions(machines=args.machines, seed=seed,
+                            day=OfficeDay(employees=args.employees), faults=faults,
+                            policy=RedeemPolicy(round(args.threshold * CREDIT), args.interval),
+                            chain_url=args.chain_url, workdir=Path(args.out), keep=True)
+    except ValueError as e:
+        print(f"rig fleet: {e}", file=sys.stderr)
+        return EXIT_INFRA
+    print(f"fleet seed {seed}; replay: {opts.replay}", flush=True)
+    summary = summarize(run_fleet(opts))
+    out = Path(args.out) / "fleet.json"
+    out.write_text(json.dumps(summary, indent=1) + "\n")
+    print(render(summary))
+    print(f"wrote {out}")
+    return {"passed": EXIT_OK, "violated": EXIT_VIOLATION,
+            "inconclusive": EXIT_VIOLATION}.get(summary["outcome"], EXIT_INFRA)
+
+
 def _report(args: argparse.Namespace) -> int:
     _render(Path(args.dir))
     return EXIT_OK
@@ -340,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"demo": _demo, "run": _run, "replay": _replay, "faults": _faults,
                 "report": _report, "selfcheck": _selfcheck,
-                "hosts": _hosts_command, "doctor": _doctor}[args.command](args)
+                "hosts": _hosts_command, "doctor": _doctor, "fleet": _fleet}[args.command](args)
     except (ChainError, ControlError, TimeoutError, OSError, ReportError) as e:
         print(f"rig: infrastructure error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_INFRA

@@ -17,6 +17,7 @@ from typing import Any
 from hexbytes import HexBytes
 from web3.contract import Contract
 
+from rig.chain.node import Chain
 from rig.hardware.protocols import ForeignPhones, capabilities_of
 from rig.harness.machine_rig import MachineRig
 from rig.history import (
@@ -83,10 +84,10 @@ def _marks(m: MachineRig) -> list[Mark]:
             for c in list(m.control.checkpoints)]
 
 
-def _scan(m: MachineRig, from_block: int) -> list[dict]:
+def scan(chain: Chain, from_block: int = 0) -> list[dict]:
     """Every block from ``from_block`` to the head, with its transactions."""
-    return [m.chain.block(number, full=True)
-            for number in range(from_block, m.chain.block_number + 1)]
+    return [chain.block(number, full=True)
+            for number in range(from_block, chain.block_number + 1)]
 
 
 def _blocks(scanned: list[dict]) -> list[Block]:
@@ -163,13 +164,15 @@ def _settings(m: MachineRig) -> dict[str, Any]:
 
 
 def collect_history(m: MachineRig, scenario: str, seed: int, timeline: list[TimelineEntry],
-                    supply_before: int, *, from_block: int = 0) -> History:
+                    supply_before: int, *, from_block: int = 0,
+                    scanned: list[dict] | None = None) -> History:
     """The History of ``m``'s run so far. ``supply_before`` is the token's total supply taken
-    before the scenario; ``from_block`` bounds the chain scan (0: the whole chain)."""
+    before the scenario; ``from_block`` bounds the chain scan (0: the whole chain);
+    ``scanned`` is that scan when machines sharing the chain already made it (``scan``)."""
     p = m.platform
     status = jsonable(m.status())
     state = channel_state(p, m.rental.channel_id)
-    scanned = _scan(m, from_block)
+    scanned = scan(m.chain, from_block) if scanned is None else scanned
     blocks = _blocks(scanned)
     times = _BlockTimes(m, blocks)
     withdrawable = sum(p.payments.functions.withdrawable(a).call()

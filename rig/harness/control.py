@@ -250,3 +250,7 @@ class RigControl:
 
     def clock_advance(self, seconds: float) -> None:
         self.send({"cmd": "clock", "advance": seconds})
+
+    def clock_set(self, unix_time: float) -> None:
+        """Set the firmware's wall clock (a boot starts it from the host's own time)."""
+        self.send({"cmd": "clock", "set": unix_time})

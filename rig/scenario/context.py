@@ -59,7 +59,7 @@ class RunContext:
         # Each fault gets its own generator from the run's seed, in firing order.
         return FaultContext(self.machine, random.Random(self.rng.random()), self.timeline)
 
-    def fire(self, s: Step, kind: str, params: dict[str, Any], name: str | None) -> None:
+    def fire(self, s: Step | None, kind: str, params: dict[str, Any], name: str | None) -> None:
         fault = make_fault(kind, params)
         label = name or f"{kind}#{len(self.active) + 1}"
         ctx = self._fault_ctx(fault)

@@ -128,7 +128,7 @@ def run_scenario(sc: Scenario, opts: RunOptions) -> RunResult:
             # checked: the invariants say what the broken expectation cost.
             expectation = str(e)
             ctx.timeline.record(m, "expectation", "fail", {}, note=expectation)
-        _final_phase(ctx)
+        final_phase(ctx)
         result.parts = m.describe_parts()
         result.ops, result.timeline = ctx.ops, ctx.timeline.entries
         result.history = collect_history(m, sc.name, seed, ctx.timeline.entries, supply)
@@ -174,7 +174,7 @@ def _set_up(sc: Scenario, opts: RunOptions, rng: RecordingRandom, chain: Chain,
     return m, RunContext(m, rng), supply
 
 
-def _final_phase(ctx: RunContext, budget: float | None = None) -> None:
+def final_phase(ctx: RunContext, budget: float | None = None) -> None:
     """Heal everything, let the firmware sync and redeem, mine to the confirmation depth.
 
     A firmware that never gets there (it cannot redeem, it hangs) is a finding for the

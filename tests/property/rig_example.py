@@ -33,7 +33,7 @@ from rig.oracle import OracleReport, check
 from rig.platform.rental import RentalTerms
 from rig.scenario.context import RunContext
 from rig.scenario.model import Settings, Step
-from rig.scenario.runner import _final_phase
+from rig.scenario.runner import final_phase
 from rig.scenario.seeds import scenario_seed
 from tests.property.rig_actions import ScheduleStep
 from tests.property.rig_coverage import Evidence, reached
@@ -143,7 +143,7 @@ class ExampleRun:
             raise ExampleError(f"example {self.name} is already finished")
         began = time.monotonic()
         mark = len(ctx.timeline.entries)
-        _final_phase(ctx, budget=HEAL_BUDGET)
+        final_phase(ctx, budget=HEAL_BUDGET)
         self.timings["final_sync"] += time.monotonic() - began
         stuck = [e for e in ctx.timeline.entries[mark:]
                  if e.kind == "final" and e.action == "incomplete"]

@@ -1,0 +1,344 @@
+"""Run a fleet through an office day and check every channel.
+
+Simulated time moves in steps (15 minutes while the offices are open, an hour at night).
+In each step the planned faults fire and heal, every coffee due in it is bought at its
+machine (machines in parallel, each machine's customers one after another), then chain time
+and every firmware's clock move to the step's end together and each reachable machine syncs
+once, and the money at risk is sampled. The firmware's redeem policy (threshold, interval)
+therefore runs on simulated time against the real chain. After the night, every fault is
+healed, every machine settles (final_phase) and the oracle checks each channel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import shutil
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rig.chain.anvil import Anvil
+from rig.chain.node import Chain
+from rig.fleet.assemble import Fleet, FleetMachine, RedeemPolicy, boot, build_fleet
+from rig.fleet.exposure import Exposure, Sample
+from rig.fleet.faults import FleetFaults, PlannedFault, plan
+from rig.fleet.measure import ResourceMeter
+from rig.fleet.office_day import Arrival, OfficeDay, arrivals
+from rig.harness.collect import collect_history, scan
+from rig.harness.control import ControlError
+from rig.oracle import OracleReport, check
+from rig.platform.channels import channel_state
+from rig.platform.deploy import CREDIT
+from rig.scenario.runner import final_phase
+
+DAY = 24 * 3600
+SYNC_WAIT = 30.0           # seconds a reachable machine gets to sync after a step
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FleetOptions:
+    machines: int = 10
+    seed: int = 0
+    day: OfficeDay = field(default_factory=OfficeDay)
+    faults: FleetFaults = field(default_factory=FleetFaults)
+    policy: RedeemPolicy = field(default_factory=RedeemPolicy)
+    step_seconds: int = 900            # simulated seconds per step while offices are open
+    night_step_seconds: int = 3600
+    sync_interval: float = 1.0         # real seconds between a firmware's chain syncs
+    deposit: int = 200 * CREDIT        # each channel's deposit: about three days of coffee
+    heal_budget: float = 180.0         # real seconds for every machine to settle at the end
+    workers: int = 32                  # machines served at once
+    defects: tuple[str, ...] = ()      # firmware defects switched on (the oracle must catch)
+    chain_url: str | None = None
+    workdir: Path | None = None
+    keep: bool = False
+
+    @property
+    def replay(self) -> str:
+        return (f"rig fleet --machines {self.machines} --seed {self.seed} "
+                f"--threshold {self.policy.threshold / CREDIT:g} "
+                f"--interval {self.policy.interval:g}")
+
+
+@dataclass
+class MachineDay:
+    """What happened at one machine."""
+
+    name: str
+    verdicts: Counter[str] = field(default_factory=Counter)
+    dark: int = 0                      # customers who found the machine without power
+    errors: list[str] = field(default_factory=list)
+    exposure: Exposure = field(default_factory=Exposure)
+    report: OracleReport | None = None
+    txs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        """passed only when every invariant was decided and held (an undecided one is not a
+        pass: it is ``inconclusive``)."""
+        if self.report is None:
+            return "error"
+        if not self.report.ok:
+            return "violated"
+        return "inconclusive" if self.undecided else "passed"
+
+    @property
+    def undecided(self) -> list[str]:
+        return [v.id for v in self.report.verdicts if v.outcome == "info"] if self.report \
+            else []
+
+
+@dataclass
+class FleetResult:
+    options: FleetOptions
+    outcome: str = "error"             # passed | violated | error
+    message: str = ""
+    machines: list[MachineDay] = field(default_factory=list)
+    faults: list[PlannedFault] = field(default_factory=list)
+    coffees: int = 0
+    transfer_gas: int | None = None    # one ERC-20 transfer on the same token: the baseline
+    wall: dict[str, float] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
+    workdir: Path | None = None
+
+
+def _parallel(fn: Callable[[FleetMachine], T], machines: list[FleetMachine],
+              workers: int) -> list[T]:
+    with ThreadPoolExecutor(max(1, min(workers, len(machines)))) as pool:
+        return list(pool.map(fn, machines))
+
+
+class _Day:
+    """The fleet's simulated day: steps of time, the faults, the customers, the samples."""
+
+    def __init__(self, fleet: Fleet, opts: FleetOptions, result: FleetResult,
+                 todo: list[Arrival], faults: list[PlannedFault]):
+        self.fleet, self.opts, self.result = fleet, opts, result
+        self.todo, self.faults = todo, faults
+        self.midnight = fleet.chain.timestamp() - opts.day.opens   # now is opening time
+        self.now = float(self.midnight + opts.day.opens)
+        self.partitioned: set[int] = set()
+        self.active: list[tuple[PlannedFault, str]] = []
+
+    def steps(self) -> Iterator[tuple[float, float]]:
+        day, t = self.opts.day, float(self.opts.day.opens)
+        while t < day.opens + DAY:
+            length = self.opts.step_seconds if t < day.closes else self.opts.night_step_seconds
+            yield t, min(length, day.opens + DAY - t)
+            t += length
+
+    # --- faults ----------------------------------------------------------------------------
+    def heal_due(self, until: float) -> None:
+        for planned, label in [a for a in self.active if (a[0].heal_at or 0) < until]:
+            self.active.remove((planned, label))
+            for i in planned.machines:
+                fm = self.fleet.machines[i]
+                fm.ctx.heal(kind=planned.kind, name=label)
+                self.partitioned.discard(i)
+                self._set_clock(fm)
+
+    def fire_due(self, start: float, until: float) -> None:
+        for n, planned in enumerate(self.faults):
+            if not start <= planned.at < until:
+                continue
+            label = f"{planned.kind}#{n + 1}"
+            if planned.chain_wide:
+                first, *others = self.fleet.machines
+                first.ctx.fire(None, planned.kind, planned.params, label)
+                first.ctx.heal(kind=planned.kind, name=label)   # instantaneous or self-ending
+                for fm in others:
+                    fm.ctx.timeline.record(fm.rig, planned.kind, "fire", planned.params,
+                                           note=f"{label}: chain-wide, fired at {first.name}")
+                continue
+            for i in planned.machines:
+                self.fleet.machines[i].ctx.fire(None, planned.kind, planned.params, label)
+                if planned.kind == "net.blackhole":
+                    self.partitioned.add(i)
+            self.active.append((planned, label))
+
+    def heal_all(self) -> None:
+        for planned, label in list(self.active):
+            for i in planned.machines:
+                self.fleet.machines[i].ctx.heal(kind=planned.kind, name=label)
+        self.active.clear()
+        self.partitioned.clear()
+
+    # --- customers -------------------------------------------------------------------------
+    def serve(self, start: float, until: float) -> None:
+        due = [a for a in self.todo if start <= a.at < until]
+        if not due:
+            return
+        by_machine: dict[int, list[Arrival]] = {}
+        for a in due:
+            by_machine.setdefault(a.machine, []).append(a)
+        self.result.coffees += len(due)
+        _parallel(lambda fm: self._serve_one(fm, by_machine[fm.index]),
+                  [self.fleet.machines[i] for i in sorted(by_machine)], self.opts.workers)
+
+    def _serve_one(self, fm: FleetMachine, queue: list[Arrival]) -> None:
+        day = self.result.machines[fm.index]
+        for a in queue:
+            m = fm.rig
+            if not m.powered:
+                day.dark += 1
+                continue
+            try:
+                outcome = m.tap(m.phones[a.employee], a.product)
+            except (ControlError, TimeoutError, OSError) as e:
+                day.errors.append(f"{_clock(a.at)} tap by phone{a.employee + 1}: "
+                                  f"{type(e).__name__}: {e}"[:400])
+                continue
+            day.verdicts[outcome.verdict] += 1
+
+    # --- time ------------------------------------------------------------------------------
+    def _set_clock(self, fm: FleetMachine) -> None:
+        if fm.rig.powered:
+            with contextlib.suppress(ControlError, OSError):
+                fm.rig.control.clock_set(self.now)
+
+    def advance(self, to: float) -> None:
+        """Chain time and every firmware clock to ``to``; each reachable machine syncs."""
+        chain = self.fleet.chain
+        self.now = self.midnight + to
+        if chain.timestamp() < self.now:
+            chain.set_next_block_timestamp(int(self.now))
+        chain.mine()
+        reachable = [fm for fm in self.fleet.machines
+                     if fm.index not in self.partitioned and fm.rig.powered]
+        for fm in self.fleet.machines:
+            self._set_clock(fm)
+
+        def synced(fm: FleetMachine) -> None:
+            try:
+                fm.rig.wait_synced(timeout=SYNC_WAIT)
+            except ControlError as e:
+                self.result.machines[fm.index].errors.append(
+                    f"{_clock(to)} no sync within {SYNC_WAIT} s: {e}"[:400])
+
+        _parallel(synced, reachable, self.opts.workers)
+
+    def sample(self, at: float) -> None:
+        for fm in self.fleet.machines:
+            m = fm.rig
+            signed = max((r.cumulative_amount for phone in m.phones
+                          for r in phone.wallet.receipts(m.key)), default=0)
+            redeemed = channel_state(m.platform, m.rental.channel_id).redeemed
+            self.result.machines[fm.index].exposure.add(Sample(at, signed, redeemed))
+
+
+def _clock(seconds: float) -> str:
+    minutes = int(seconds // 60) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def run_fleet(opts: FleetOptions) -> FleetResult:
+    """The fleet's day from ``opts.seed``; never raises for what happened in the day."""
+    result = FleetResult(opts, machines=[MachineDay(f"m{i:03d}") for i in range(opts.machines)])
+    workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="rig-fleet-"))
+    result.workdir = workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    meter = ResourceMeter()
+    started = time.monotonic()
+    node = None if opts.chain_url else Anvil(log_path=workdir / "anvil.log")
+    fleet: Fleet | None = None
+    rng = random.Random(opts.seed)
+    try:
+        if node is not None:
+            node.start()
+        chain = Chain(opts.chain_url) if opts.chain_url else Chain(node.url)  # type: ignore[union-attr]
+        fleet = build_fleet(workdir, chain, opts.machines, rng.randrange(2**32),
+                            employees=opts.day.employees, deposit=opts.deposit,
+                            policy=opts.policy, sync_interval=opts.sync_interval,
+                            defects=opts.defects, anvil=node)
+        todo = arrivals(opts.day, opts.machines, random.Random(rng.random()))
+        result.faults = plan(opts.faults, opts.day, opts.machines, random.Random(rng.random()))
+        boot(fleet)
+        result.wall["assemble"] = time.monotonic() - started
+        day = _Day(fleet, opts, result, todo, result.faults)
+        day.sample(opts.day.opens)
+        day_started = time.monotonic()
+        for start, length in day.steps():
+            day.heal_due(start + length)
+            day.fire_due(start, start + length)
+            day.serve(start, start + length)
+            day.advance(start + length)
+            day.sample(start + length)
+            meter.sample((fm.rig.pi.pid for fm in fleet.machines),
+                         node.pid if node is not None else None)
+        result.wall["day"] = time.monotonic() - day_started
+        _settle(fleet, day, opts, result)
+        result.wall["settle"] = time.monotonic() - day_started - result.wall["day"]
+        result.transfer_gas = _transfer_gas(fleet)
+        result.resources = meter.report(opts.machines)
+        _decide(result)
+    except Exception as e:   # the rig's own failure, not a finding about the fleet
+        result.outcome = "error"
+        result.message = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
+    finally:
+        if fleet is not None:
+            fleet.close()
+        if node is not None:
+            node.stop()
+        result.wall["total"] = time.monotonic() - started
+        if not opts.keep and opts.workdir is None and result.outcome == "passed":
+            shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def _settle(fleet: Fleet, day: _Day, opts: FleetOptions, result: FleetResult) -> None:
+    """Heal everything, let every machine settle, then collect and check each channel."""
+    day.heal_all()
+    _parallel(lambda fm: final_phase(fm.ctx, budget=opts.heal_budget), fleet.machines,
+              opts.workers)
+    scanned = scan(fleet.chain)
+    for fm in fleet.machines:
+        md = result.machines[fm.index]
+        history = collect_history(fm.rig, f"fleet-{fm.name}", opts.seed,
+                                  fm.ctx.timeline.entries, fleet.supply_before,
+                                  scanned=scanned)
+        md.txs = [{"kind": t.kind, "gas": t.gas_used, "status": t.status, "block": t.block}
+                  for t in history.machine_txs]
+        md.report = check(history, replay=opts.replay)
+        if result.workdir is not None:
+            history.save(result.workdir / f"{fm.name}.history.json")
+
+
+def _transfer_gas(fleet: Fleet) -> int:
+    """Gas of paying one coffee by token transfer: the customer to a payee that already holds
+    credits (both balances non-zero, as they would be after the first coffee). Sent after
+    the channels were checked, so it touches nothing the oracle saw."""
+    p = fleet.platform
+    payee = fleet.machines[0].rig.platform.actors.payee.address
+    price = min(fleet.machines[0].rig.rental.terms.prices.values())
+    if p.balance(payee) == 0:
+        p.tx(p.actors.customer, p.token.functions.transfer(payee, price))
+    receipt = p.tx(p.actors.customer, p.token.functions.transfer(payee, price))
+    return int(receipt["gasUsed"])
+
+
+def _decide(result: FleetResult) -> None:
+    violated = [m.name for m in result.machines if m.outcome == "violated"]
+    undecided = [m.name for m in result.machines if m.outcome == "inconclusive"]
+    erred = [m.name for m in result.machines if m.errors]
+    if violated:
+        result.outcome = "violated"
+        result.message = f"{len(violated)} channel(s) violated an invariant: {violated[:10]}"
+    elif undecided:
+        result.outcome = "inconclusive"
+        result.message = (f"{len(undecided)} channel(s) left an invariant undecided: "
+                          f"{undecided[:10]}")
+    elif erred:
+        result.outcome = "error"
+        result.message = (f"{len(erred)} machine(s) had rig errors (taps or syncs the rig "
+                          f"could not complete): {erred[:10]}")
+    else:
+        result.outcome = "passed"
+        result.message = f"all {len(result.machines)} channels reconciled"

@@ -1,0 +1,52 @@
+"""A small fleet through a whole office day on one anvil: real firmware processes, faults
+spread over the fleet, every channel checked by the oracle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy, run_fleet
+from rig.fleet.report import render, summarize
+from rig.platform.deploy import CREDIT
+
+HOURLY = 3600   # one step per simulated hour keeps the day short in real time
+
+
+def test_a_faulty_day_reconciles_every_channel_and_reports_its_figures(tmp_path: Path):
+    opts = FleetOptions(machines=3, seed=11, day=OfficeDay(employees=4),
+                        faults=FleetFaults(power_share=0.34, partition_share=0.34,
+                                           node_restarts=1, reorgs=1),
+                        step_seconds=HOURLY, workdir=tmp_path)
+    result = run_fleet(opts)
+    assert result.outcome == "passed", render(summarize(result))
+    s = summarize(result)
+    assert {f.kind for f in result.faults} == {"power.cut", "net.blackhole",
+                                               "chain.node_restart", "chain.reorg"}
+    c = s["coffees"]
+    assert c["wanted"] == result.coffees > 0
+    assert c.get("served", 0) + c["machine_dark"] + sum(
+        v for k, v in c.items() if k not in ("wanted", "served", "machine_dark",
+                                             "rig_errors")) == c["wanted"]
+    for m in result.machines:
+        samples = m.exposure.samples
+        assert len(samples) == 10 + 14 + 1            # opening hours, the night, the start
+        assert samples[-1].redeemed == samples[-1].signed   # the night's interval redeemed it
+        assert m.txs and all(t["status"] == 1 for t in m.txs if t["kind"] == "redeem")
+    assert s["chain"]["redeem_gas_per_machine_day"] > 0
+    assert 21_000 < s["chain"]["transfer_gas"] < 60_000
+    assert s["cost_per_year_eur"]["channels"] < s["cost_per_year_eur"]["transfer_per_coffee"]
+    assert (tmp_path / "m000.history.json").is_file()
+
+
+def test_a_firmware_that_loses_receipts_in_a_power_cut_fails_the_fleet(tmp_path: Path):
+    """``no_fsync``: receipts live only in the page cache, so every machine's power cut loses
+    the coffees paid since boot; the machines never redeem during the day, so the loss is
+    not covered by an earlier redeem."""
+    opts = FleetOptions(machines=2, seed=3, day=OfficeDay(employees=4),
+                        faults=FleetFaults(power_share=1.0, partition_share=0, node_restarts=0,
+                                           reorgs=0),
+                        policy=RedeemPolicy(threshold=10**6 * CREDIT, interval=10**9),
+                        step_seconds=HOURLY, defects=("no_fsync",), workdir=tmp_path)
+    result = run_fleet(opts)
+    assert result.outcome == "violated", render(summarize(result))
+    assert any("INV-2" in (ch["violations"] or []) for ch in summarize(result)["channels"])
