@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["OFFLINE", "CloseWindow", "Connectivity",
            "close_step", "close_window", "is_close_step", "step_name"]
 
+CLOSE_MINED = "mined"
+"""The timeline action the close step records once its transaction is in a block."""
+
 OFFLINE = frozenset({Effect.CUTS_UPLINK, Effect.SLOWS_UPLINK, Effect.HOLDS_MINING,
                      Effect.REFUSES_TRANSACTIONS, Effect.RESTARTS_NODE,
                      Effect.FILLS_STORAGE})
@@ -172,6 +175,15 @@ class CloseWindow:
         }
 
 
+def _close_mined(timeline: list[TimelineEntry], close: TimelineEntry) -> float:
+    """When the close was certainly on chain: the close step's ``mined`` note (the step's own
+    entry is written before its transaction is even sent, and on a loaded host mining it can
+    take longer than a sync interval); the step's entry in histories without the note."""
+    return next((e.at for e in _ordered(timeline)
+                 if e.kind == close.kind and e.action == CLOSE_MINED and e.at >= close.at),
+                close.at)
+
+
 def close_step(timeline: list[TimelineEntry]) -> TimelineEntry | None:
     """The first close step (``REQUESTS_CLOSE``): where every channel's window starts."""
     return next((e for e in _ordered(timeline) if is_close_step(e)), None)
@@ -187,5 +199,6 @@ def close_window(timeline: list[TimelineEntry], sync_interval: float,
     settle = next((e for e in _ordered(timeline)
                    if _is_settle_step(e) and e.at >= close.at), None)
     window = CloseWindow(close, settle, None, sync_interval, deadline)
-    longest = Connectivity.from_timeline(timeline).longest_online(close.at, window.end)
+    longest = Connectivity.from_timeline(timeline).longest_online(
+        _close_mined(timeline, close), window.end)
     return CloseWindow(close, settle, longest, sync_interval, deadline)

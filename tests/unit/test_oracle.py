@@ -9,7 +9,7 @@ import pytest
 
 from rig.history import ChainEvent, Dispensed, History, MachineTx, Mark, Signed, TimelineEntry
 from rig.oracle import HistoryError, OracleReport, check
-from rig.oracle.online import Connectivity, close_window
+from rig.oracle.online import CLOSE_MINED, Connectivity, close_window
 from rig.oracle.registry import invariant, invariants
 from tests.unit.timeline_vocabulary import fault_entry, step_entry
 
@@ -659,6 +659,19 @@ def test_close_window_without_a_close_step_is_unknown_and_strict():
     assert w.longest_online is None and w.machine_could_act and not w.bounded
     open_ended = close_window([step_entry(5, "close")], 0.3)
     assert open_ended.settle is None and open_ended.machine_could_act
+
+
+def test_the_close_window_counts_online_time_only_once_the_close_is_mined():
+    """The close step's entry is written before its transaction is sent. On a loaded host
+    mining it took half a second, longer than a sync interval, and the link went down as it
+    landed: the machine never had a sync interval online with the close on chain."""
+    timeline = [step_entry(10, "close"),
+                TimelineEntry(10.5, "close", CLOSE_MINED, {"block": 7}, None),
+                fault_entry(10.5, "net.blackhole", "fire"), step_entry(20, "settle")]
+    w = close_window(timeline, 0.2)
+    assert w.longest_online == 0 and not w.machine_could_act
+    without_note = [e for e in timeline if e.action != CLOSE_MINED]
+    assert close_window(without_note, 0.2).longest_online == 0.5   # older histories
 
 
 # ---------------------------------------------------------------------- unknown ground truth

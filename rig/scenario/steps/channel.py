@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rig.effects import NONE, Effect
+from rig.oracle.online import CLOSE_MINED
 from rig.platform.channels import ChannelState, channel_state
 from rig.scenario.context import RunContext, StepFailed
 from rig.scenario.model import Step
@@ -22,11 +23,15 @@ def close(ctx: RunContext, s: Step, via: str) -> None:
     (terminate the rental, which also requests the close)."""
     p, a, r = ctx.machine.platform, ctx.machine.platform.actors, ctx.machine.rental
     if via == "channel":
-        p.tx(a.customer, p.payments.functions.requestClose(r.channel_id))
+        receipt = p.tx(a.customer, p.payments.functions.requestClose(r.channel_id))
     elif via == "rental":
-        p.tx(a.customer, p.rental.functions.terminate(r.rental_id))
+        receipt = p.tx(a.customer, p.rental.functions.terminate(r.rental_id))
     else:
         raise StepFailed(s, f"via must be 'channel' or 'rental', not {via!r}")
+    # The step's own entry is written before the transaction is sent; the machine can only
+    # act on the close from here (the close window's online time counts from this entry).
+    ctx.timeline.record(ctx.machine, "close", CLOSE_MINED, {"block": receipt["blockNumber"]},
+                        note="the close request is in a block")
 
 
 @step("settle", begins=frozenset({Effect.SETTLES_CHANNEL}), ends=NONE,
