@@ -111,6 +111,12 @@ def _fleet_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--node-restarts", type=_count, default=1, help="(default 1)")
     p.add_argument("--reorgs", type=_count, default=2, help="(default 2)")
     p.add_argument("--no-faults", action="store_true", help="a day without faults")
+    p.add_argument("--policies", metavar="T:I,...",
+                   help="run the day once per redeem policy (threshold EUR:interval s, e.g. "
+                        "1:900,5:3600,20:14400), chart cost per year against money at risk "
+                        "and recommend one")
+    p.add_argument("--max-at-risk", type=float, default=10.0,
+                   help="with --policies: EUR one machine may hold unredeemed (default 10)")
     p.add_argument("--chain-url", help="attach to this node instead of starting anvil")
     p.add_argument("--out", metavar="DIR", default="build/fleet",
                    help="where the run's histories and fleet.json go (default build/fleet)")
@@ -304,6 +310,7 @@ def _faults(args: argparse.Namespace) -> int:
 def _fleet(args: argparse.Namespace) -> int:
     from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy, run_fleet
     from rig.fleet.report import render, summarize
+    from rig.fleet.tradeoff import PolicyError, parse_policies, sweep
     from rig.platform.deploy import CREDIT
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
@@ -320,11 +327,23 @@ def _fleet(args: argparse.Namespace) -> int:
         print(f"rig fleet: {e}", file=sys.stderr)
         return EXIT_INFRA
     print(f"fleet seed {seed}; replay: {opts.replay}", flush=True)
-    summary = summarize(run_fleet(opts))
-    out = Path(args.out) / "fleet.json"
-    out.write_text(json.dumps(summary, indent=1) + "\n")
-    print(render(summary))
-    print(f"wrote {out}")
+    out = Path(args.out)
+    if args.policies:
+        try:
+            policies = parse_policies(args.policies)
+        except PolicyError as e:
+            print(f"rig fleet: {e}", file=sys.stderr)
+            return EXIT_INFRA
+        summary = sweep(opts, policies, out, args.max_at_risk)
+        best = summary["recommended"]
+        print(f"recommended: {best['policy'] if best else 'none fits'} ({summary['rule']}); "
+              f"chart {summary['chart']}")
+    else:
+        summary = summarize(run_fleet(opts))
+        print(render(summary))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fleet.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"wrote {out / 'fleet.json'}")
     return {"passed": EXIT_OK, "violated": EXIT_VIOLATION,
             "inconclusive": EXIT_VIOLATION}.get(summary["outcome"], EXIT_INFRA)
 
