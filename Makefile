@@ -9,7 +9,7 @@ STAMPS := .make
 PYTEST_ARGS ?=
 RIG_ARGS ?=
 
-.PHONY: test test-hardhat test-hosts test-drivers rig soak demo lint typecheck gas slither bench crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
+.PHONY: test test-hardhat test-hosts test-drivers rig soak demo lint typecheck gas slither bench fleet crash mutants nightly nightly-property nightly-fuzz deps clean distclean help
 
 help:
 	@echo "make test     install pinned dependencies, lint, type-check, run the test suite"
@@ -121,6 +121,16 @@ gas: deps
 
 bench: deps
 	$(PY) -m bench.tap_to_serve
+
+# A fleet's office day (docs/fleet.md); FLEET_POLICIES="T:I,..." runs one day per redeem
+# policy and charts the trade-off. Results: build/fleet/, copied to bench/results/fleet.json.
+FLEET_MACHINES ?= 100
+FLEET_SEED ?= 1
+FLEET_POLICIES ?=
+fleet: deps
+	$(VENV)/bin/rig fleet --machines $(FLEET_MACHINES) --seed $(FLEET_SEED) --out build/fleet \
+	  $(if $(FLEET_POLICIES),--policies $(FLEET_POLICIES)) $(RIG_ARGS); status=$$?; \
+	  mkdir -p bench/results && cp build/fleet/fleet.json bench/results/fleet.json; exit $$status
 
 crash: deps
 	$(PY) -m bench.crash_states

@@ -52,7 +52,7 @@ class FleetOptions:
     policy: RedeemPolicy = field(default_factory=RedeemPolicy)
     step_seconds: int = 900            # simulated seconds per step while offices are open
     night_step_seconds: int = 3600
-    sync_interval: float = 1.0         # real seconds between a firmware's chain syncs
+    sync_interval: float | None = None # real seconds between a firmware's chain syncs
     deposit: int = 200 * CREDIT        # each channel's deposit: about three days of coffee
     heal_budget: float = 180.0         # real seconds for every machine to settle at the end
     workers: int = 32                  # machines served at once
@@ -60,6 +60,12 @@ class FleetOptions:
     chain_url: str | None = None
     workdir: Path | None = None
     keep: bool = False
+
+    @property
+    def sync_seconds(self) -> float:
+        """The firmware's sync interval: 1 s, longer for large fleets so that a hundred
+        firmwares polling the node leave the two cores room for the customers."""
+        return self.sync_interval or max(1.0, self.machines / 25)
 
     @property
     def replay(self) -> str:
@@ -256,7 +262,7 @@ def run_fleet(opts: FleetOptions) -> FleetResult:
         chain = Chain(opts.chain_url) if opts.chain_url else Chain(node.url)  # type: ignore[union-attr]
         fleet = build_fleet(workdir, chain, opts.machines, rng.randrange(2**32),
                             employees=opts.day.employees, deposit=opts.deposit,
-                            policy=opts.policy, sync_interval=opts.sync_interval,
+                            policy=opts.policy, sync_interval=opts.sync_seconds,
                             defects=opts.defects, anvil=node)
         todo = arrivals(opts.day, opts.machines, random.Random(rng.random()))
         result.faults = plan(opts.faults, opts.day, opts.machines, random.Random(rng.random()))
