@@ -13,7 +13,9 @@ import argparse
 import json
 import random
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 from rig.chain.anvil import Anvil
 from rig.chain.errors import ChainError
@@ -64,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     fleet = sub.add_parser("fleet", help="many machines on one chain through a simulated "
                                          "office day, with faults; every channel checked")
     _fleet_options(fleet)
+    serve = sub.add_parser("serve", help="open a finished fleet run's record (fleet.json) on "
+                                         "the live page")
+    serve.add_argument("record", help="the fleet.json a `rig fleet` run wrote")
+    serve.add_argument("--port", type=_count, default=8080, help="(default 8080; 0: any)")
     rep = sub.add_parser("report", help="render a results directory to one HTML file")
     rep.add_argument("dir", nargs="?", default="reports", help="the --report directory")
     demo = sub.add_parser("demo", help="the machine's happy path, then the reconciled ledger")
@@ -115,6 +121,8 @@ def _fleet_options(p: argparse.ArgumentParser) -> None:
                    help="run the day once per redeem policy (threshold EUR:interval s, e.g. "
                         "1:900,5:3600,20:14400), chart cost per year against money at risk "
                         "and recommend one")
+    p.add_argument("--serve", type=_count, metavar="PORT",
+                   help="show the fleet live on a local web page at this port (0: any)")
     p.add_argument("--max-at-risk", type=float, default=10.0,
                    help="with --policies: EUR one machine may hold unredeemed (default 10)")
     p.add_argument("--chain-url", help="attach to this node instead of starting anvil")
@@ -308,7 +316,7 @@ def _faults(args: argparse.Namespace) -> int:
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy, run_fleet
+    from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy
     from rig.fleet.report import render, summarize
     from rig.fleet.tradeoff import PolicyError, parse_policies, sweep
     from rig.platform.deploy import CREDIT
@@ -339,13 +347,52 @@ def _fleet(args: argparse.Namespace) -> int:
         print(f"recommended: {best['policy'] if best else 'none fits'} ({summary['rule']}); "
               f"chart {summary['chart']}")
     else:
-        summary = summarize(run_fleet(opts))
+        summary = summarize(_fleet_run(opts, args.serve))
         print(render(summary))
     out.mkdir(parents=True, exist_ok=True)
     (out / "fleet.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(f"wrote {out / 'fleet.json'}")
     return {"passed": EXIT_OK, "violated": EXIT_VIOLATION,
             "inconclusive": EXIT_VIOLATION}.get(summary["outcome"], EXIT_INFRA)
+
+
+def _fleet_run(opts: Any, port: int | None) -> Any:
+    """The fleet's day, shown live on a local page when ``port`` is given."""
+    from rig.fleet import run_fleet
+    from rig.live import LiveBoard, LiveServer
+
+    if port is None:
+        return run_fleet(opts)
+    board = LiveBoard()
+    server = LiveServer(board, port=port).start()
+    print(f"live page: {server.url}", flush=True)
+    try:
+        return run_fleet(opts, observer=board.publish)
+    finally:
+        server.stop()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from rig.live import LiveBoard, LiveServer
+    from rig.live.record import RecordError, record_view
+
+    try:
+        view = record_view(json.loads(Path(args.record).read_text()), args.record)
+    except (OSError, ValueError, KeyError) as e:   # RecordError and bad JSON are ValueErrors
+        kind = "" if isinstance(e, RecordError) else f"{type(e).__name__}: "
+        print(f"rig serve: {kind}{e}", file=sys.stderr)
+        return EXIT_INFRA
+    board = LiveBoard()
+    board.publish(view)
+    server = LiveServer(board, port=args.port).start()
+    print(f"live page: {server.url} (Ctrl-C stops)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -412,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"demo": _demo, "run": _run, "replay": _replay, "faults": _faults,
                 "report": _report, "selfcheck": _selfcheck,
-                "hosts": _hosts_command, "doctor": _doctor, "fleet": _fleet}[args.command](args)
+                "hosts": _hosts_command, "doctor": _doctor, "fleet": _fleet,
+                "serve": _serve}[args.command](args)
     except (ChainError, ControlError, TimeoutError, OSError, ReportError) as e:
         print(f"rig: infrastructure error: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_INFRA

@@ -85,8 +85,14 @@ def summarize(result: FleetResult, cost: CostModel | None = None) -> dict[str, A
             "transfer_per_coffee": round(cost.per_coffee_eur_per_year(result.transfer_gas))
             if result.transfer_gas else None,
         },
+        "timeline": result.timeline,
         "channels": [{"machine": m.name, "outcome": m.outcome, "served": m.verdicts["served"],
                       "dark": m.dark, "errors": m.errors[:5],
+                      "deposit_eur": o.deposit / CREDIT,
+                      "signed_eur": m.exposure.samples[-1].signed / CREDIT
+                      if m.exposure.samples else 0.0,
+                      "redeemed_eur": m.exposure.samples[-1].redeemed / CREDIT
+                      if m.exposure.samples else 0.0,
                       "at_risk_peak_eur": m.exposure.peak / CREDIT,
                       "violations": [v.id for v in m.report.verdicts if v.outcome == "fail"]
                       if m.report else None, "undecided": m.undecided}

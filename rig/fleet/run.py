@@ -31,6 +31,7 @@ from rig.fleet.exposure import Exposure, Sample
 from rig.fleet.faults import FleetFaults, PlannedFault, plan
 from rig.fleet.measure import ResourceMeter
 from rig.fleet.office_day import Arrival, OfficeDay, arrivals
+from rig.fleet.view import fleet_view
 from rig.harness.collect import collect_history, scan
 from rig.harness.control import ControlError
 from rig.oracle import OracleReport, check
@@ -41,6 +42,8 @@ from rig.scenario.runner import final_phase
 DAY = 24 * 3600
 SYNC_WAIT = 30.0           # seconds a reachable machine gets to sync after a step
 T = TypeVar("T")
+Observer = Callable[[dict[str, Any]], None]
+"""Gets a picture of the fleet (rig/fleet/view.py) after every step and at the end."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class FleetResult:
     machines: list[MachineDay] = field(default_factory=list)
     faults: list[PlannedFault] = field(default_factory=list)
     coffees: int = 0
+    timeline: list[dict[str, str]] = field(default_factory=list)   # faults fired and healed
     transfer_gas: int | None = None    # one ERC-20 transfer on the same token: the baseline
     wall: dict[str, float] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
@@ -126,9 +130,13 @@ class _Day:
     """The fleet's simulated day: steps of time, the faults, the customers, the samples."""
 
     def __init__(self, fleet: Fleet, opts: FleetOptions, result: FleetResult,
-                 todo: list[Arrival], faults: list[PlannedFault]):
+                 todo: list[Arrival], faults: list[PlannedFault],
+                 observer: Observer | None = None):
         self.fleet, self.opts, self.result = fleet, opts, result
-        self.todo, self.faults = todo, faults
+        self.todo, self.faults, self.observer = todo, faults, observer
+        self.events = result.timeline              # faults as they fired and healed
+        self.clock = _clock(opts.day.opens)
+        self.at = float(opts.day.opens)          # simulated time of the last sample
         self.midnight = fleet.chain.timestamp() - opts.day.opens   # now is opening time
         self.now = float(self.midnight + opts.day.opens)
         self.partitioned: set[int] = set()
@@ -145,6 +153,7 @@ class _Day:
     def heal_due(self, until: float) -> None:
         for planned, label in [a for a in self.active if (a[0].heal_at or 0) < until]:
             self.active.remove((planned, label))
+            self._note(planned, "heal")
             for i in planned.machines:
                 fm = self.fleet.machines[i]
                 fm.ctx.heal(kind=planned.kind, name=label)
@@ -156,6 +165,7 @@ class _Day:
             if not start <= planned.at < until:
                 continue
             label = f"{planned.kind}#{n + 1}"
+            self._note(planned, "fire")
             if planned.chain_wide:
                 first, *others = self.fleet.machines
                 first.ctx.fire(None, planned.kind, planned.params, label)
@@ -170,8 +180,22 @@ class _Day:
                     self.partitioned.add(i)
             self.active.append((planned, label))
 
+    def _note(self, planned: PlannedFault, action: str) -> None:
+        where = "the chain" if planned.chain_wide else \
+            ", ".join(f"m{i:03d}" for i in planned.machines)
+        self.events.append({"at": self.clock, "kind": planned.kind, "action": action,
+                            "where": where})
+
+    def publish(self, phase: str) -> None:
+        if self.observer is None:
+            return
+        online = {fm.index for fm in self.fleet.machines if fm.index not in self.partitioned}
+        self.observer(fleet_view(self.fleet, self.result, phase=phase, clock=self.clock,
+                                 online=online, timeline=self.events))
+
     def heal_all(self) -> None:
         for planned, label in list(self.active):
+            self._note(planned, "heal")
             for i in planned.machines:
                 self.fleet.machines[i].ctx.heal(kind=planned.kind, name=label)
         self.active.clear()
@@ -214,6 +238,7 @@ class _Day:
         """Chain time and every firmware clock to ``to``; each reachable machine syncs."""
         chain = self.fleet.chain
         self.now = self.midnight + to
+        self.clock = _clock(to)
         if chain.timestamp() < self.now:
             chain.set_next_block_timestamp(int(self.now))
         chain.mine()
@@ -232,6 +257,7 @@ class _Day:
         _parallel(synced, reachable, self.opts.workers)
 
     def sample(self, at: float) -> None:
+        self.at = at
         for fm in self.fleet.machines:
             m = fm.rig
             signed = max((r.cumulative_amount for phone in m.phones
@@ -245,8 +271,9 @@ def _clock(seconds: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def run_fleet(opts: FleetOptions) -> FleetResult:
-    """The fleet's day from ``opts.seed``; never raises for what happened in the day."""
+def run_fleet(opts: FleetOptions, observer: Observer | None = None) -> FleetResult:
+    """The fleet's day from ``opts.seed``; never raises for what happened in the day.
+    ``observer`` (the live page) gets a picture of the fleet after every step."""
     result = FleetResult(opts, machines=[MachineDay(f"m{i:03d}") for i in range(opts.machines)])
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="rig-fleet-"))
     result.workdir = workdir
@@ -268,8 +295,9 @@ def run_fleet(opts: FleetOptions) -> FleetResult:
         result.faults = plan(opts.faults, opts.day, opts.machines, random.Random(rng.random()))
         boot(fleet)
         result.wall["assemble"] = time.monotonic() - started
-        day = _Day(fleet, opts, result, todo, result.faults)
+        day = _Day(fleet, opts, result, todo, result.faults, observer)
         day.sample(opts.day.opens)
+        day.publish("day")
         day_started = time.monotonic()
         for start, length in day.steps():
             day.heal_due(start + length)
@@ -279,12 +307,14 @@ def run_fleet(opts: FleetOptions) -> FleetResult:
             day.sample(start + length)
             meter.sample((fm.rig.pi.pid for fm in fleet.machines),
                          node.pid if node is not None else None)
+            day.publish("day")
         result.wall["day"] = time.monotonic() - day_started
         _settle(fleet, day, opts, result)
         result.wall["settle"] = time.monotonic() - day_started - result.wall["day"]
         result.transfer_gas = _transfer_gas(fleet)
         result.resources = meter.report(opts.machines)
         _decide(result)
+        day.publish("finished")
     except Exception as e:   # the rig's own failure, not a finding about the fleet
         result.outcome = "error"
         result.message = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=8)}"
@@ -302,6 +332,7 @@ def run_fleet(opts: FleetOptions) -> FleetResult:
 def _settle(fleet: Fleet, day: _Day, opts: FleetOptions, result: FleetResult) -> None:
     """Heal everything, let every machine settle, then collect and check each channel."""
     day.heal_all()
+    day.publish("settling")
     _parallel(lambda fm: final_phase(fm.ctx, budget=opts.heal_budget), fleet.machines,
               opts.workers)
     scanned = scan(fleet.chain)
@@ -315,6 +346,7 @@ def _settle(fleet: Fleet, day: _Day, opts: FleetOptions, result: FleetResult) ->
         md.report = check(history, replay=opts.replay)
         if result.workdir is not None:
             history.save(result.workdir / f"{fm.name}.history.json")
+    day.sample(day.at)   # the settled channels, at the day's last moment (adds no exposure)
 
 
 def _transfer_gas(fleet: Fleet) -> int:

@@ -29,8 +29,8 @@ def test_a_faulty_day_reconciles_every_channel_and_reports_its_figures(tmp_path:
                                              "rig_errors")) == c["wanted"]
     for m in result.machines:
         samples = m.exposure.samples
-        assert len(samples) == 10 + 14 + 1            # opening hours, the night, the start
-        assert samples[-1].redeemed == samples[-1].signed   # the night's interval redeemed it
+        assert len(samples) == 1 + 10 + 14 + 1   # the start, opening hours, night, settled
+        assert samples[-2].redeemed == samples[-2].signed   # the night's interval redeemed it
         assert m.txs and all(t["status"] == 1 for t in m.txs if t["kind"] == "redeem")
     assert s["chain"]["redeem_gas_per_machine_day"] > 0
     assert 21_000 < s["chain"]["transfer_gas"] < 60_000

@@ -21,7 +21,7 @@ def test_policies_parse_as_euros_and_seconds():
 
 @pytest.mark.parametrize("text", ["5", "5:x", "0:3600", "5:-1", " , "])
 def test_a_bad_policy_is_named(text):
-    with pytest.raises(PolicyError, match="policy|no policy"):
+    with pytest.raises(PolicyError, match=r"policy"):
         parse_policies(text)
 
 

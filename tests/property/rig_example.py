@@ -130,10 +130,12 @@ class ExampleRun:
             ctx.timeline.record(ctx.machine, step.kind, "interrupted", dict(step.args),
                                 note=f"{step.where}: {what}")
 
-    def record_wait(self, seconds: float) -> None:
-        """Note a wait the rule did by polling, so the written schedule waits as long."""
+    def record_wait(self, seconds: float, mine_every: float = 0.0) -> None:
+        """Note a wait the rule did by polling, so the written schedule waits as long (and
+        mines as often, when blocks came meanwhile)."""
         if seconds >= 0.05:
-            self.steps.append(("wait", {"seconds": round(seconds + 0.05, 2)}))
+            self.steps.append(("wait", {"seconds": round(seconds + 0.05, 2),
+                                        **({"mine_every": mine_every} if mine_every else {})}))
 
     def finish(self) -> OracleReport:
         """Heal, final sync, collect the History and run the full oracle."""

@@ -5,17 +5,28 @@ from __future__ import annotations
 import time as _time
 
 from rig.effects import NONE, Effect
-from rig.scenario.context import RunContext
+from rig.scenario.context import RunContext, StepFailed
 from rig.scenario.model import Step
 from rig.scenario.steps.registry import step
 
 
 @step("wait", begins=NONE, ends=NONE,
-      seconds=(float, 0.0), synced=(bool, False), idle=(bool, False))
-def wait(ctx: RunContext, s: Step, seconds: float, synced: bool, idle: bool) -> None:
-    """Sleep, and/or wait for the next completed sync, and/or for no open transaction."""
+      seconds=(float, 0.0), synced=(bool, False), idle=(bool, False),
+      mine_every=(float, 0.0))
+def wait(ctx: RunContext, s: Step, seconds: float, synced: bool, idle: bool,
+         mine_every: float) -> None:
+    """Sleep, and/or wait for the next completed sync, and/or for no open transaction.
+    ``mine_every`` mines a block every that many seconds while sleeping, as a chain that
+    produces blocks would (an automining node only mines when a transaction comes, and a
+    machine waiting for its redeem's confirmations would wait for ever)."""
+    if mine_every < 0:
+        raise StepFailed(s, f"mine_every must be >= 0 seconds, got {mine_every}")
+    ends = _time.monotonic() + seconds
+    while mine_every and _time.monotonic() + mine_every < ends:
+        _time.sleep(mine_every)
+        ctx.machine.mine()
     if seconds:
-        _time.sleep(seconds)
+        _time.sleep(max(0.0, ends - _time.monotonic()))
     if synced:
         ctx.machine.wait_synced()
     if idle:
