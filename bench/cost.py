@@ -1,42 +1,17 @@
-"""What gas costs in euros, and per-coffee ERC-20 payment vs one channel redeem per N coffees.
-
-The inputs are the platform paper's (shared/notes/anchors.md): 5 gwei, ETH at 196.04 EUR,
-52,480 coffees per machine per year, 10,000 machines. Kept apart from the measurement so the
-arithmetic can be checked without a chain.
+"""Per-coffee ERC-20 payment vs one channel redeem per N coffees, priced with the platform's
+cost model (rig/fleet/cost.py: the paper's 5 gwei, ETH at 196.04 EUR, 52,480 coffees per
+machine per year, 10,000 machines). Kept apart from the measurement so the arithmetic can be
+checked without a chain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from rig.fleet.cost import CostModel, CostModelError
 
-class CostModelError(ValueError):
-    """A cost-model input or a gas figure is unusable (zero, negative, or missing)."""
-
-
-@dataclass(frozen=True)
-class CostModel:
-    gas_price_gwei: float = 5.0
-    eth_eur: float = 196.04
-    coffees_per_machine_year: int = 52_480
-    machines: int = 10_000
-
-    def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            if not value > 0:
-                raise CostModelError(f"CostModel.{name} must be > 0, got {value!r}")
-
-    @property
-    def eur_per_gas(self) -> float:
-        return self.gas_price_gwei * 1e-9 * self.eth_eur
-
-    @property
-    def coffees_per_fleet_year(self) -> int:
-        return self.coffees_per_machine_year * self.machines
-
-    def eur(self, gas: float) -> float:
-        return gas * self.eur_per_gas
+__all__ = ["ComparisonRow", "CostModel", "CostModelError", "compare"]
 
 
 @dataclass(frozen=True)
