@@ -315,22 +315,28 @@ def _faults(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _fleet(args: argparse.Namespace) -> int:
+def fleet_options(args: argparse.Namespace, seed: int) -> Any:
+    """The FleetOptions of a `rig fleet` command line (ValueError: a setting out of range)."""
     from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy
+    from rig.platform.deploy import CREDIT
+
+    faults = FleetFaults.none() if args.no_faults else FleetFaults(
+        power_share=args.power_share, partition_share=args.partition_share,
+        partition_hours=args.partition_hours, node_restarts=args.node_restarts,
+        reorgs=args.reorgs)
+    return FleetOptions(machines=args.machines, seed=seed,
+                        day=OfficeDay(employees=args.employees), faults=faults,
+                        policy=RedeemPolicy(round(args.threshold * CREDIT), args.interval),
+                        chain_url=args.chain_url, workdir=Path(args.out), keep=True)
+
+
+def _fleet(args: argparse.Namespace) -> int:
     from rig.fleet.report import render, summarize
     from rig.fleet.tradeoff import PolicyError, parse_policies, sweep
-    from rig.platform.deploy import CREDIT
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     try:
-        faults = FleetFaults.none() if args.no_faults else FleetFaults(
-            power_share=args.power_share, partition_share=args.partition_share,
-            partition_hours=args.partition_hours, node_restarts=args.node_restarts,
-            reorgs=args.reorgs)
-        opts = FleetOptions(machines=args.machines, seed=seed,
-                            day=OfficeDay(employees=args.employees), faults=faults,
-                            policy=RedeemPolicy(round(args.threshold * CREDIT), args.interval),
-                            chain_url=args.chain_url, workdir=Path(args.out), keep=True)
+        opts = fleet_options(args, seed)
     except ValueError as e:
         print(f"rig fleet: {e}", file=sys.stderr)
         return EXIT_INFRA

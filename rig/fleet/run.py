@@ -72,9 +72,16 @@ class FleetOptions:
 
     @property
     def replay(self) -> str:
+        """The `rig fleet` command that runs this day again (what the seed does not fix)."""
+        f = self.faults
+        faults = "--no-faults" if f == FleetFaults.none() else (
+            f"--power-share {f.power_share:g} --partition-share {f.partition_share:g} "
+            f"--partition-hours {f.partition_hours:g} --node-restarts {f.node_restarts} "
+            f"--reorgs {f.reorgs}")
         return (f"rig fleet --machines {self.machines} --seed {self.seed} "
+                f"--employees {self.day.employees} "
                 f"--threshold {self.policy.threshold / CREDIT:g} "
-                f"--interval {self.policy.interval:g}")
+                f"--interval {self.policy.interval:g} {faults}")
 
 
 @dataclass

@@ -52,3 +52,18 @@ def test_the_same_seed_plans_the_same_day():
 def test_bad_fault_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         FleetFaults(**kwargs)
+
+
+@pytest.mark.parametrize("faults", [FleetFaults(), FleetFaults.none(),
+                                    FleetFaults(power_share=0.25, partition_share=0.5,
+                                                partition_hours=2, node_restarts=0, reorgs=3)])
+def test_the_replay_command_gives_back_the_same_day(faults):
+    from rig.cli import _parser, fleet_options
+    from rig.fleet import FleetOptions, RedeemPolicy
+
+    opts = FleetOptions(machines=7, seed=42, day=OfficeDay(employees=12), faults=faults,
+                        policy=RedeemPolicy(2_500_000, 1800))
+    args = _parser().parse_args(opts.replay.split()[1:])
+    again = fleet_options(args, args.seed)
+    assert (again.machines, again.seed, again.day, again.policy, again.faults) == \
+        (opts.machines, opts.seed, opts.day, opts.policy, opts.faults)
