@@ -491,7 +491,10 @@ class RigStateMachine(RuleBasedStateMachine):
             except ControlError:
                 break
             view, latest = s["view"], (s.get("latest") or {}).get("cumulative", 0)
-            if view["status"] == int(ChannelState.CLOSING) and view["redeemed"] >= latest \
+            # What is redeemed is read from the chain, not from the machine's view: right
+            # after a reorg took its redeem away the view is a round old (finding 26).
+            paid = channel_state(self.m.platform, self.m.rental.channel_id).redeemed
+            if view["status"] == int(ChannelState.CLOSING) and paid >= latest \
                     and not s["open_tx"]:
                 break
             time.sleep(POLL)
