@@ -14,7 +14,6 @@ import dataclasses
 import math
 import os
 import re
-import select
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +31,7 @@ from emulators.brewboard.nvlog import NvEntry, NvLog
 from emulators.brewboard.products import DEFAULT_PRODUCTS, Product
 from emulators.brewboard.pty_link import PtyLink
 from emulators.brewboard.replies import FailReason, NakReason
+from emulators.ready import ready
 from emulators.realtime import answer_promptly, serve_in_time
 
 _MAX_SLEEP = 0.25
@@ -200,8 +200,8 @@ class EmulatedBrewBoard:
                     self._tick(now)
                     sleep = self._sleep_for(now)
                     writers = [self._link.fileno()] if self._link.backlog else []
-                readable, writable, _ = select.select(
-                    [self._link.fileno(), self._wake_r], writers, [], sleep)
+                readable, writable = ready([self._link.fileno(), self._wake_r], writers,
+                                           sleep)
                 with self._lock:
                     if self._stop:
                         return

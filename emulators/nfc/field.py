@@ -17,7 +17,6 @@ import contextlib
 import errno
 import logging
 import random
-import select
 import socket
 import threading
 import time
@@ -34,6 +33,7 @@ from emulators.nfc.errors import (
 from emulators.nfc.isodep import IsoDepTiming, Reply
 from emulators.nfc.presentation import Presentation, TapEnd
 from emulators.nfc.udp_port import bind_for_nfcpy, nfcpy_opens
+from emulators.ready import ready
 from emulators.realtime import answer_promptly, serve_in_time
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class Field:
             with self._lock:
                 due = self._scheduled[0].send_at if self._scheduled else None
             wait = None if due is None else max(0.0, due - time.monotonic())
-            readable, _, _ = select.select([self._sock, self._wake_r], [], [], wait)
+            readable, _ = ready([self._sock, self._wake_r], timeout=wait)
             if self._wake_r in readable:
                 with contextlib.suppress(OSError):
                     self._wake_r.recv(64)

@@ -36,7 +36,6 @@ import os
 import queue
 import random
 import secrets
-import select
 import signal
 import stat
 import sys
@@ -55,6 +54,7 @@ from emulators.phone.errors import PhoneError
 from emulators.phone.phone import Phone
 from emulators.phone.receipts import ReceiptLog, SignedReceipt
 from emulators.phone.wallet import Wallet
+from emulators.ready import ready
 
 log = logging.getLogger("emulators.phone.foreign")
 
@@ -231,7 +231,7 @@ class ControlInput:
 
     def _read_fifo(self, wait: float) -> bytes:
         assert self._fd is not None
-        readable, _, _ = select.select([self._fd], [], [], wait)
+        readable, _ = ready([self._fd], timeout=wait)
         if not readable:
             return b""
         try:

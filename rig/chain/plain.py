@@ -29,7 +29,6 @@ import contextlib
 import http.client
 import http.server
 import json
-import select
 import socket
 import threading
 import time
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from emulators.ready import ready
 from rig.chain.anvil import Anvil, AnvilOptions
 from rig.chain.errors import ChainError
 
@@ -162,7 +162,7 @@ class _Upstream:
     def _connection(self) -> http.client.HTTPConnection:
         conn = self._conn
         if conn is not None and conn.sock is not None \
-                and select.select([conn.sock], [], [], 0)[0]:
+                and ready([conn.sock], timeout=0)[0]:
             conn.close()     # readable while idle: the node closed it; never resend a POST
             conn = None
         if conn is None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import select
 import threading
 import time
 from collections import deque
@@ -36,6 +35,7 @@ from emulators.nfc.pn532.frame import (
     encode,
 )
 from emulators.nfc.pn532.udp_bridge import Address, FieldBridge
+from emulators.ready import ready
 from emulators.realtime import answer_promptly, serve_in_time
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ class EmulatedPn532:
         serve_in_time()
         while not self._stopping:
             writers = [pty.fileno()] if pty.backlog else []
-            readable, writable, _ = select.select([pty.fileno(), wake], writers, [])
+            readable, writable = ready([pty.fileno(), wake], writers)
             if wake in readable:
                 with contextlib.suppress(OSError):
                     os.read(wake, 64)

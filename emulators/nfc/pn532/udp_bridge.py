@@ -14,7 +14,6 @@ new activation starts, so a SENS_RES that missed its window is not read as the n
 from __future__ import annotations
 
 import logging
-import select
 import socket
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from collections.abc import Sequence
 from emulators.nfc import datagram
 from emulators.nfc.errors import DatagramError
 from emulators.nfc.pn532.errors import ChipStartError, CommandAborted
+from emulators.ready import ready
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class FieldBridge:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            readable, _, _ = select.select([sock.fileno(), *abort], [], [], wait)
+            readable, _ = ready([sock.fileno(), *abort], timeout=wait)
             if any(fd in readable for fd in abort):
                 raise CommandAborted("the host wrote while the chip waited for the card")
             if not readable:
@@ -102,7 +102,7 @@ class FieldBridge:
         return gram.frame
 
     def _drain(self, sock: socket.socket) -> None:
-        while select.select([sock], [], [], 0)[0]:
+        while ready([sock], timeout=0)[0]:
             try:
                 sock.recv(4096)
             except OSError:
