@@ -348,7 +348,7 @@ def _fleet(args: argparse.Namespace) -> int:
         except PolicyError as e:
             print(f"rig fleet: {e}", file=sys.stderr)
             return EXIT_INFRA
-        summary = sweep(opts, policies, out, args.max_at_risk)
+        summary = sweep(opts, policies, out, args.max_at_risk, observer=_progress)
         best = summary["recommended"]
         print(f"recommended: {best['policy'] if best else 'none fits'} ({summary['rule']}); "
               f"chart {summary['chart']}")
@@ -362,18 +362,38 @@ def _fleet(args: argparse.Namespace) -> int:
             "inconclusive": EXIT_VIOLATION}.get(summary["outcome"], EXIT_INFRA)
 
 
+def _progress(view: dict[str, Any]) -> None:
+    """One line per simulated hour (and per phase change): a long fleet run is not silent."""
+    clock, phase = view.get("clock", ""), view.get("phase", "")
+    if phase == "day" and not clock.endswith(":00"):
+        return
+    machines = view.get("machines", [])
+    served = sum(m.get("served") or 0 for m in machines)
+    owed = sum(m.get("owed_eur") or 0 for m in machines)
+    dark = sum(not m.get("powered") for m in machines)
+    offline = sum(not m.get("online") for m in machines)
+    print(f"  {phase:<9} {clock:>5}  {served:>7} coffees served  {owed:>9.2f} EUR at risk  "
+          f"{dark} dark, {offline} offline", flush=True)
+
+
 def _fleet_run(opts: Any, port: int | None) -> Any:
-    """The fleet's day, shown live on a local page when ``port`` is given."""
+    """The fleet's day with a line per simulated hour, shown live on a local page when
+    ``port`` is given."""
     from rig.fleet import run_fleet
     from rig.live import LiveBoard, LiveServer
 
     if port is None:
-        return run_fleet(opts)
+        return run_fleet(opts, observer=_progress)
     board = LiveBoard()
     server = LiveServer(board, port=port).start()
     print(f"live page: {server.url}", flush=True)
+
+    def both(view: dict[str, Any]) -> None:
+        board.publish(view)
+        _progress(view)
+
     try:
-        return run_fleet(opts, observer=board.publish)
+        return run_fleet(opts, observer=both)
     finally:
         server.stop()
 

@@ -17,7 +17,7 @@ import pygal
 
 from rig.fleet.assemble import RedeemPolicy
 from rig.fleet.report import render, summarize
-from rig.fleet.run import FleetOptions, run_fleet
+from rig.fleet.run import FleetOptions, Observer, run_fleet
 from rig.platform.deploy import CREDIT
 
 MAX_AT_RISK_EUR = 10.0     # about 45 coffees: what one machine may hold unredeemed
@@ -94,12 +94,14 @@ def write_chart(path: Path, points: list[Point], baseline_eur: float | None,
 
 
 def sweep(opts: FleetOptions, policies: list[RedeemPolicy], out: Path,
-          max_at_risk: float = MAX_AT_RISK_EUR) -> dict[str, Any]:
+          max_at_risk: float = MAX_AT_RISK_EUR,
+          observer: Observer | None = None) -> dict[str, Any]:
     """One fleet run per policy from ``opts`` (same seed), the trade-off and its chart."""
     runs = []
     for i, policy in enumerate(policies):
         print(f"policy {i + 1}/{len(policies)}: {policy.describe()}", flush=True)
-        result = run_fleet(replace(opts, policy=policy, workdir=out / f"policy-{i + 1}"))
+        result = run_fleet(replace(opts, policy=policy, workdir=out / f"policy-{i + 1}"),
+                           observer)
         runs.append(summarize(result))
         print(render(runs[-1]), flush=True)
     points = [Point.of(s) for s in runs]
