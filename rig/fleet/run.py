@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 
 from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
+from rig.effects import Effect
+from rig.faults import fault_class
 from rig.fleet.assemble import Fleet, FleetMachine, RedeemPolicy, boot, build_fleet
 from rig.fleet.exposure import Exposure, Sample
 from rig.fleet.faults import FleetFaults, PlannedFault, plan
@@ -181,9 +183,11 @@ class _Day:
                     fm.ctx.timeline.record(fm.rig, planned.kind, "fire", planned.params,
                                            note=f"{label}: chain-wide, fired at {first.name}")
                 continue
+            cuts_uplink = Effect.CUTS_UPLINK in fault_class(planned.kind).effects_of(
+                planned.params)
             for i in planned.machines:
                 self.fleet.machines[i].ctx.fire(None, planned.kind, planned.params, label)
-                if planned.kind == "net.blackhole":
+                if cuts_uplink:
                     self.partitioned.add(i)
             self.active.append((planned, label))
 
