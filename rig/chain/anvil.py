@@ -29,6 +29,9 @@ ANVIL_BIN = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" 
 _LISTENING = re.compile(rb"Listening on ([0-9.]+):(\d+)")
 
 MNEMONIC = "test test test test test test test test test test test junk"
+DUMP_TIMEOUT = 180.0
+"""Seconds a restart waits for the state dump: a fleet's chain, with every historical state,
+took more than 30 s to dump on a loaded host."""
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,7 @@ class Anvil:
             if keep_state:
                 offset = int(self._rpc("evm_increaseTime", 0))
                 if self.options.state is None:
-                    state = self._rpc("anvil_dumpState", True)
+                    state = self._rpc("anvil_dumpState", True, timeout=DUMP_TIMEOUT)
                     dump.write_bytes(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
             self.stop()
         argv = self.options.argv(port)
@@ -229,12 +232,12 @@ class Anvil:
         it: a deeper reorg rebuilds on an empty state, without the contracts)."""
         return head - (self.restart_block or 0)
 
-    def _rpc(self, method: str, *params: object) -> Any:
+    def _rpc(self, method: str, *params: object, timeout: float = 30.0) -> Any:
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
                            "params": list(params)}).encode()
         req = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 reply = json.loads(resp.read())
         except (urllib.error.URLError, ConnectionError, TimeoutError) as e:
             raise ChainError(f"anvil on port {self.port} did not answer {method}: {e}") from e

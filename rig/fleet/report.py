@@ -56,6 +56,7 @@ def summarize(result: FleetResult, cost: CostModel | None = None) -> dict[str, A
         "faults": [f.describe() for f in result.faults],
         "coffees": {"wanted": result.coffees, **dict(verdicts),
                     "machine_dark": sum(m.dark for m in result.machines),
+                    "retaps": sum(m.retaps for m in result.machines),
                     "rig_errors": sum(len(m.errors) for m in result.machines)},
         "wall_s": {k: round(v, 1) for k, v in result.wall.items()},
         "wall_per_simulated_day_s": round(result.wall.get("day", 0.0), 1),
@@ -109,9 +110,10 @@ def render(s: dict[str, Any]) -> str:
         f"  policy         redeem at {s['policy']['threshold_eur']:g} EUR or every "
         f"{s['policy']['interval_s']:g} s",
         f"  coffees        {c['wanted']} wanted, {c.get('served', 0)} served, "
-        f"{c['machine_dark']} at a dark machine, {c['rig_errors']} rig errors; "
+        f"{c['machine_dark']} at a dark machine, {c['rig_errors']} rig errors, "
+        f"{c['retaps']} taps again after the reader missed the phone; "
         + ", ".join(f"{k} {v}" for k, v in c.items()
-                    if k not in ("wanted", "served", "machine_dark", "rig_errors")),
+                    if k not in ("wanted", "served", "machine_dark", "rig_errors", "retaps")),
         f"  wall           {s['wall_per_simulated_day_s']} s per simulated day "
         f"({s['wall_s']})",
         f"  resources      {res.get('cpu_per_machine_s')} CPU-s and "
@@ -128,6 +130,11 @@ def render(s: dict[str, Any]) -> str:
         f"({cost['model']['machines']} machines)",
         f"  replay         {s['replay']}",
     ]
+    if not any(ch["outcome"] != "error" for ch in s["channels"]):
+        # The day never reached its settling: no chain figures, no cost; say so, not zeros.
+        keep = ("fleet of", "  policy", "  coffees", "  replay")
+        lines = [line for line in lines if line.startswith(keep)]
+        lines.append("  figures        none: the day did not finish (see the message above)")
     for f in s["faults"]:
         lines.append(f"  fault          {f}")
     bad = [ch for ch in s["channels"] if ch["outcome"] != "passed" or ch["errors"]]

@@ -43,6 +43,7 @@ from rig.scenario.runner import final_phase
 
 DAY = 24 * 3600
 SYNC_WAIT = 30.0           # seconds a reachable machine gets to sync after a step
+RETAPS = 2                 # a customer whose phone the reader missed holds it again, twice
 T = TypeVar("T")
 Observer = Callable[[dict[str, Any]], None]
 """Gets a picture of the fleet (rig/fleet/view.py) after every step and at the end."""
@@ -93,6 +94,7 @@ class MachineDay:
     name: str
     verdicts: Counter[str] = field(default_factory=Counter)
     dark: int = 0                      # customers who found the machine without power
+    retaps: int = 0                    # taps again after the reader missed the phone
     errors: list[str] = field(default_factory=list)
     exposure: Exposure = field(default_factory=Exposure)
     report: OracleReport | None = None
@@ -226,18 +228,27 @@ class _Day:
 
     def _serve_one(self, fm: FleetMachine, queue: list[Arrival]) -> None:
         day = self.result.machines[fm.index]
+        m = fm.rig
         for a in queue:
-            m = fm.rig
-            if not m.powered:
-                day.dark += 1
-                continue
-            try:
-                outcome = m.tap(m.phones[a.employee], a.product)
-            except (ControlError, TimeoutError, OSError) as e:
-                day.errors.append(f"{_clock(a.at)} tap by phone{a.employee + 1}: "
-                                  f"{type(e).__name__}: {e}"[:400])
-                continue
-            day.verdicts[outcome.verdict] += 1
+            for attempt in range(1 + RETAPS):
+                if not m.powered:
+                    day.dark += 1
+                    break
+                mark = m.control.mark()
+                try:
+                    outcome = m.tap(m.phones[a.employee], a.product)
+                except (ControlError, TimeoutError, OSError) as e:
+                    # The firmware never began a tap: the reader did not pick the phone up
+                    # (an activation that failed), so the customer holds it again.
+                    began = any(c.name == "tap" for c in list(m.control.checkpoints)[mark:])
+                    if not began and attempt < RETAPS:
+                        day.retaps += 1
+                        continue
+                    day.errors.append(f"{_clock(a.at)} tap by phone{a.employee + 1}: "
+                                      f"{type(e).__name__}: {e}"[:400])
+                    break
+                day.verdicts[outcome.verdict] += 1
+                break
 
     # --- time ------------------------------------------------------------------------------
     def _set_clock(self, fm: FleetMachine) -> None:
