@@ -124,7 +124,8 @@ def _fleet_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--serve", type=_count, metavar="PORT",
                    help="show the fleet live on a local web page at this port (0: any)")
     p.add_argument("--max-at-risk", type=float, default=10.0,
-                   help="with --policies: EUR one machine may hold unredeemed (default 10)")
+                   help="with --policies: EUR a machine may hold unredeemed, its peak averaged "
+                        "over the fleet (default 10)")
     p.add_argument("--chain-url", help="attach to this node instead of starting anvil")
     p.add_argument("--out", metavar="DIR", default="build/fleet",
                    help="where the run's histories and fleet.json go (default build/fleet)")

@@ -3,8 +3,10 @@
 One fleet run per policy, all from the same seed (the same day, the same customers, the same
 faults), so the policies differ only in what the firmware did with them. Each run gives a
 point: the fleet's cost per year and the money at risk (each machine's peak of signed but not
-yet redeemed, averaged over the fleet). The recommended policy is the cheapest whose worst
-machine never had more than ``max_at_risk`` at risk.
+yet redeemed, averaged over the fleet). The recommended policy is the cheapest whose
+machines' peaks average no more than ``max_at_risk``: the worst machine's peak is set by the
+faults (a machine cut off for three hours holds everything it sold meanwhile, whatever the
+policy), so it is reported beside, not ruled on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from rig.fleet.report import render, summarize
 from rig.fleet.run import FleetOptions, Observer, run_fleet
 from rig.platform.deploy import CREDIT
 
-MAX_AT_RISK_EUR = 10.0     # about 45 coffees: what one machine may hold unredeemed
+MAX_AT_RISK_EUR = 10.0     # about 45 coffees: what a machine may typically hold unredeemed
 
 
 class PolicyError(ValueError):
@@ -65,9 +67,11 @@ class Point:
 
 
 def recommend(points: list[Point], max_at_risk: float = MAX_AT_RISK_EUR) -> Point | None:
-    """The cheapest policy that passed and kept every machine within ``max_at_risk``."""
-    fit = [p for p in points if p.outcome == "passed" and p.at_risk_max_peak_eur <= max_at_risk]
-    return min(fit, key=lambda p: (p.cost_per_year_eur, p.at_risk_max_peak_eur), default=None)
+    """The cheapest policy that passed and whose machines' peaks at risk average within
+    ``max_at_risk``."""
+    fit = [p for p in points
+           if p.outcome == "passed" and p.at_risk_mean_peak_eur <= max_at_risk]
+    return min(fit, key=lambda p: (p.cost_per_year_eur, p.at_risk_mean_peak_eur), default=None)
 
 
 def chart(points: list[Point], baseline_eur: float | None, machines: int) -> str:
@@ -118,7 +122,7 @@ def sweep(opts: FleetOptions, policies: list[RedeemPolicy], out: Path,
         "points": [asdict(p) for p in points],
         "baseline_transfer_per_coffee_eur": baseline,
         "recommended": asdict(best) if best else None,
-        "rule": f"the cheapest policy whose every machine stayed within {max_at_risk:g} EUR "
-                "at risk, in a run where every channel reconciled",
+        "rule": f"the cheapest policy whose machines' peaks at risk average within "
+                f"{max_at_risk:g} EUR, in a run where every channel reconciled",
         "chart": str(svg), "runs": runs,
     }

@@ -10,8 +10,8 @@ from rig.fleet.tradeoff import Point, PolicyError, chart, parse_policies, recomm
 from rig.platform.deploy import CREDIT
 
 
-def _point(name: str, cost: float, max_peak: float, outcome: str = "passed") -> Point:
-    return Point(name, 1, 3600, cost, max_peak / 2, max_peak, 5, outcome)
+def _point(name: str, cost: float, mean_peak: float, outcome: str = "passed") -> Point:
+    return Point(name, 1, 3600, cost, mean_peak, mean_peak * 3, 5, outcome)
 
 
 def test_policies_parse_as_euros_and_seconds():
@@ -25,7 +25,7 @@ def test_a_bad_policy_is_named(text):
         parse_policies(text)
 
 
-def test_the_recommendation_is_the_cheapest_that_kept_every_machine_within_the_limit():
+def test_the_recommendation_is_the_cheapest_whose_machines_stay_within_the_limit_on_average():
     points = [_point("cheap but risky", 100, 30), _point("fits", 200, 8),
               _point("fits, dearer", 400, 2), _point("cheaper, failed", 50, 1, "violated")]
     assert recommend(points, 10).policy == "fits"
