@@ -168,7 +168,8 @@ class _Day:
             for i in planned.machines:
                 fm = self.fleet.machines[i]
                 fm.ctx.heal(kind=planned.kind, name=label)
-                self.partitioned.discard(i)
+                if _cuts_uplink(planned):     # a power cut's heal leaves a partition in place
+                    self.partitioned.discard(i)
                 self._set_clock(fm)
 
     def fire_due(self, start: float, until: float) -> None:
@@ -185,11 +186,9 @@ class _Day:
                     fm.ctx.timeline.record(fm.rig, planned.kind, "fire", planned.params,
                                            note=f"{label}: chain-wide, fired at {first.name}")
                 continue
-            cuts_uplink = Effect.CUTS_UPLINK in fault_class(planned.kind).effects_of(
-                planned.params)
             for i in planned.machines:
                 self.fleet.machines[i].ctx.fire(None, planned.kind, planned.params, label)
-                if cuts_uplink:
+                if _cuts_uplink(planned):
                     self.partitioned.add(i)
             self.active.append((planned, label))
 
@@ -286,6 +285,11 @@ class _Day:
                           for r in phone.wallet.receipts(m.key)), default=0)
             redeemed = channel_state(m.platform, m.rental.channel_id).redeemed
             self.result.machines[fm.index].exposure.add(Sample(at, signed, redeemed))
+
+
+def _cuts_uplink(planned: PlannedFault) -> bool:
+    """Whether the fault takes the machine off the chain (its declared effect)."""
+    return Effect.CUTS_UPLINK in fault_class(planned.kind).effects_of(planned.params)
 
 
 def _clock(seconds: float) -> str:

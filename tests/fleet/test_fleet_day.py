@@ -50,3 +50,17 @@ def test_a_firmware_that_loses_receipts_in_a_power_cut_fails_the_fleet(tmp_path:
     result = run_fleet(opts)
     assert result.outcome == "violated", render(summarize(result))
     assert any("INV-2" in (ch["violations"] or []) for ch in summarize(result)["channels"])
+
+
+def test_a_power_cut_healed_inside_a_partition_leaves_the_machine_offline(tmp_path: Path):
+    """The machine is cut off all day and loses power for a while in between: when the power
+    comes back it is still unreachable, so the day must not wait for it to sync."""
+    opts = FleetOptions(machines=1, seed=5, day=OfficeDay(employees=3),
+                        faults=FleetFaults(power_share=1.0, partition_share=1.0,
+                                           partition_hours=10, node_restarts=0, reorgs=0),
+                        step_seconds=HOURLY, workdir=tmp_path)
+    result = run_fleet(opts)
+    cut = next(f for f in result.faults if f.kind == "power.cut")
+    partition = next(f for f in result.faults if f.kind == "net.blackhole")
+    assert partition.at <= cut.at and cut.heal_at < partition.heal_at   # the case it names
+    assert result.outcome == "passed", render(summarize(result))
