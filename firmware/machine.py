@@ -44,7 +44,8 @@ class Machine:
         self.desk = PaymentDesk(cfg, self.store, self.board, self.port, self.chain.view,
                                 self.sensors.brewing_unsafe_reason,
                                 self.sensors.selected_product,
-                                board_synced=lambda: self._board_synced)
+                                board_synced=lambda: self._board_synced,
+                                closed_window_reason=self.chain.closed_window_reason)
         self.reader = NfcReader(cfg.nfc_device)
         self.port.handlers.update(status=lambda _m: self.status(),
                                   redeem=lambda _m: self.chain.request_redeem())

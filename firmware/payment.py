@@ -72,6 +72,8 @@ class PaymentDesk:
     brewing_safe: Callable[[], str | None]       # the reason brewing is unsafe, or None
     selected_product: Callable[[], int | None]   # the product the user chose on the panel
     board_synced: Callable[[], bool] = lambda: True  # brew ids and forgotten brews settled
+    # Why a receipt taken now could no longer be redeemed (the close window is over), or None
+    closed_window_reason: Callable[[], str | None] = lambda: None
 
     def __post_init__(self) -> None:
         c = self.cfg.chain
@@ -241,6 +243,12 @@ class PaymentDesk:
             signer = self._verify(last.sequence, last.cumulative_amount, last.signature, view)
         except PaymentError as e:
             return self._ignored(str(e), last.sequence)
+        if view.known and view.status != OPEN and not self.cfg.defect("ignore_close_request"):
+            # A closing channel takes no sales, so the receipt is only worth its redeem: a
+            # credit the chain can no longer pay would be acknowledged value nobody collects.
+            closed = self.closed_window_reason()
+            if closed:
+                return self._ignored(closed, last.sequence)
         credit = self.store.adopt_recovered(StoredReceipt(
             last.sequence, last.cumulative_amount,
             last.cumulative_amount - (latest.cumulative if latest else 0),

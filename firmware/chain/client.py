@@ -54,6 +54,28 @@ class ChainClient:
     def view(self) -> ChannelView:
         return ChannelView.from_json(self.store.get("channel_view"))  # type: ignore[arg-type]
 
+    def closed_window_reason(self) -> str | None:
+        """Why a receipt taken now could no longer be redeemed, or None while it could.
+
+        Read from the chain at this moment, not from the stored view: after a reboot the view
+        is the one from before the cut, and the customer may have settled since. Unreachable
+        counts as "cannot tell", which is a reason too."""
+        try:
+            block = self.w3.eth.get_block("latest")
+            ch = self.payments.functions.channel(self.channel_id).call(
+                block_identifier=block["number"])
+        except OFFLINE_ERRORS as e:
+            return f"the chain is unreachable ({type(e).__name__}), so the close window " \
+                   f"cannot be confirmed open"
+        status, deadline, now = ch[1], ch[2], block["timestamp"]
+        if status == OPEN:
+            return None
+        if status != CLOSING:
+            return f"the channel is settled on-chain (status {status})"
+        if now >= deadline:
+            return f"the close window ended at chain time {deadline} (now {now})"
+        return None
+
     def request_redeem(self) -> None:
         self._redeem_requested.set()
 
