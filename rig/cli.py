@@ -332,13 +332,15 @@ def fleet_options(args: argparse.Namespace, seed: int) -> Any:
 
 
 def _fleet(args: argparse.Namespace) -> int:
+    from rig.fleet.limits import FleetLimitError, ensure_open_files
     from rig.fleet.report import render, summarize
     from rig.fleet.tradeoff import PolicyError, parse_policies, sweep
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     try:
         opts = fleet_options(args, seed)
-    except ValueError as e:
+        ensure_open_files(opts.machines)
+    except (ValueError, FleetLimitError) as e:
         print(f"rig fleet: {e}", file=sys.stderr)
         return EXIT_INFRA
     print(f"fleet seed {seed}; replay: {opts.replay}", flush=True)

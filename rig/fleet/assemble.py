@@ -19,6 +19,7 @@ from eth_utils import keccak
 
 from rig.chain.anvil import Anvil
 from rig.chain.node import Chain
+from rig.fleet.names import machine_name
 from rig.harness.assemble import build_machine
 from rig.harness.machine_rig import MachineRig
 from rig.platform import deploy_platform
@@ -51,7 +52,7 @@ class FleetMachine:
 
     @property
     def name(self) -> str:
-        return f"m{self.index:03d}"
+        return machine_name(self.index)
 
 
 @dataclass
@@ -91,7 +92,7 @@ def build_fleet(workdir: Path, chain: Chain, machines: int, seed: int, *, employ
         platform.tx(a.manufacturer, platform.identity.functions.registerMachine(
             key.address, payee.address))
         own = replace(platform, actors=replace(a, machine=key, payee=payee))
-        m = build_machine(workdir / f"m{i:03d}", own, rng, profile, phones=employees,
+        m = build_machine(workdir / machine_name(i), own, rng, profile, phones=employees,
                           terms=terms, confirmations=1, sync_interval=sync_interval,
                           redeem_threshold=policy.threshold, redeem_interval=policy.interval,
                           defects=defects)

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from rig.fleet.names import machine_names
 from rig.fleet.office_day import OfficeDay
 
 
@@ -62,7 +63,7 @@ class PlannedFault:
 
     def describe(self) -> str:
         where = "the chain" if self.chain_wide else \
-            f"{len(self.machines)} machine(s) {', '.join(f'm{i:03d}' for i in self.machines)}"
+            f"{len(self.machines)} machine(s) {machine_names(self.machines)}"
         until = "" if self.heal_at is None else f" until {_clock(self.heal_at)}"
         return f"{_clock(self.at)}{until}: {self.kind} on {where}"
 

@@ -31,7 +31,9 @@ from rig.faults import fault_class
 from rig.fleet.assemble import Fleet, FleetMachine, RedeemPolicy, boot, build_fleet
 from rig.fleet.exposure import Exposure, Sample
 from rig.fleet.faults import FleetFaults, PlannedFault, plan
+from rig.fleet.limits import ensure_open_files
 from rig.fleet.measure import ResourceMeter
+from rig.fleet.names import machine_name, machine_names
 from rig.fleet.office_day import Arrival, OfficeDay, arrivals
 from rig.fleet.view import fleet_view
 from rig.harness.collect import collect_history, scan
@@ -194,7 +196,7 @@ class _Day:
 
     def _note(self, planned: PlannedFault, action: str) -> None:
         where = "the chain" if planned.chain_wide else \
-            ", ".join(f"m{i:03d}" for i in planned.machines)
+            machine_names(planned.machines)
         self.events.append({"at": self.clock, "kind": planned.kind, "action": action,
                             "where": where})
 
@@ -298,9 +300,11 @@ def _clock(seconds: float) -> str:
 
 
 def run_fleet(opts: FleetOptions, observer: Observer | None = None) -> FleetResult:
-    """The fleet's day from ``opts.seed``; never raises for what happened in the day.
+    """The fleet's day from ``opts.seed``; never raises for what happened in the day (only
+    FleetLimitError, before it, when the host cannot hold that many machines).
     ``observer`` (the live page) gets a picture of the fleet after every step."""
-    result = FleetResult(opts, machines=[MachineDay(f"m{i:03d}") for i in range(opts.machines)])
+    ensure_open_files(opts.machines)
+    result = FleetResult(opts, machines=[MachineDay(machine_name(i)) for i in range(opts.machines)])
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="rig-fleet-"))
     result.workdir = workdir
     workdir.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from rig.fleet import FleetFaults, FleetOptions, OfficeDay, run_fleet
+from rig.fleet.names import machine_name
 from rig.live import LiveBoard, LiveServer
 from rig.live.record import RecordError, record_view
 from rig.report.chromium import find_chromium
@@ -94,7 +95,7 @@ def test_the_page_follows_a_running_fleet_and_shows_its_verdicts(browser: Browse
     assert rows == _expected(view)
     cut = [name for name, row in rows.items() if row["net"] == "offline"]
     partition = next(f for f in result.faults if f.kind == "net.blackhole")
-    assert cut == [f"m{i:03d}" for i in partition.machines]
+    assert cut == [machine_name(i) for i in partition.machines]
     assert any("fire net.blackhole on " + cut[0] in line for line in timeline), timeline
 
     view, rows, timeline = seen["finished"]
