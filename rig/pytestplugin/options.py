@@ -25,6 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--rig-reruns", type=int, default=0, metavar="N",
                     help="re-run each failed scenario N times from the same seed and classify "
                          "it reproducible or intermittent (`rig run` asks for 3; 0: never)")
+    group.addoption("--fleet-machines", type=int, default=2, metavar="N",
+                    help="machines in the fleet's office day of tests/fleet/test_fleet_office_"
+                         "day.py (the pytest side of `rig fleet`; default 2)")
     group.addoption("--rig-path", action="append", default=[], metavar="PATH",
                     help="collect PATH (relative to the checkout): how a run spread over "
                          "hosts names its tests (rig/pytestplugin/hosts.py)")
