@@ -63,6 +63,10 @@ class Sender:
     chain: Chain
     errors: dict[bytes, ErrorSig] = field(default_factory=dict)
     gas_multiplier: float = 1.25
+    # Another party's transaction may land between the estimate and ours and leave a slot
+    # ours writes at zero (a machine's redeem empties the provider before a top-up refills
+    # it): setting it then costs 20,000 gas where the estimate saw 2,900, beyond the margin.
+    gas_headroom: int = 20_000
 
     def decode(self, data: bytes | str | None) -> tuple[str, tuple]:
         raw = HexBytes(data or b"")
@@ -114,7 +118,8 @@ class Sender:
             tx.update({"to": to, "data": HexBytes(data)})
         if gas is None:
             try:
-                gas = int(w3.eth.estimate_gas(cast(TxParams, tx)) * self.gas_multiplier)
+                gas = int(w3.eth.estimate_gas(cast(TxParams, tx)) * self.gas_multiplier) \
+                    + self.gas_headroom
             except (ContractCustomError, ContractLogicError, ContractPanicError) as e:
                 raise self._reverted(e) from e
         tx["gas"] = gas
