@@ -45,7 +45,6 @@ from rig.scenario.runner import final_phase
 
 DAY = 24 * 3600
 SYNC_WAIT = 30.0           # seconds a reachable machine gets to sync after a step
-RETAPS = 2                 # a customer whose phone the reader missed holds it again, twice
 T = TypeVar("T")
 Observer = Callable[[dict[str, Any]], None]
 """Gets a picture of the fleet (rig/fleet/view.py) after every step and at the end."""
@@ -231,25 +230,17 @@ class _Day:
         day = self.result.machines[fm.index]
         m = fm.rig
         for a in queue:
-            for attempt in range(1 + RETAPS):
-                if not m.powered:
-                    day.dark += 1
-                    break
-                mark = m.control.mark()
-                try:
-                    outcome = m.tap(m.phones[a.employee], a.product)
-                except (ControlError, TimeoutError, OSError) as e:
-                    # The firmware never began a tap: the reader did not pick the phone up
-                    # (an activation that failed), so the customer holds it again.
-                    began = any(c.name == "tap" for c in list(m.control.checkpoints)[mark:])
-                    if not began and attempt < RETAPS:
-                        day.retaps += 1
-                        continue
-                    day.errors.append(f"{_clock(a.at)} tap by phone{a.employee + 1}: "
-                                      f"{type(e).__name__}: {e}"[:400])
-                    break
-                day.verdicts[outcome.verdict] += 1
-                break
+            if not m.powered:
+                day.dark += 1
+                continue
+            try:
+                outcome = m.tap(m.phones[a.employee], a.product)
+            except (ControlError, TimeoutError, OSError) as e:
+                day.errors.append(f"{_clock(a.at)} tap by phone{a.employee + 1}: "
+                                  f"{type(e).__name__}: {e}"[:400])
+                continue
+            day.retaps += outcome.retaps
+            day.verdicts[outcome.verdict] += 1
 
     # --- time ------------------------------------------------------------------------------
     def _set_clock(self, fm: FleetMachine) -> None:

@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from rig.harness.machine_rig import MachineRig
 
 DARK_POLL = 0.05   # seconds between looks at the Pi's power while a phone is on the reader
+RETAPS = 2         # a customer whose phone the reader never picked up holds it again, twice
+
+
+class TapNotBegun(ControlError):
+    """The phone left the field and the firmware never began a tap: the reader did not pick
+    the phone up (a failed activation, as real readers have). A person holds it again."""
 
 
 @dataclass
@@ -30,6 +36,7 @@ class TapOutcome:
     brew_id: int | None
     sequence: int | None
     ended: str
+    retaps: int = 0            # times the phone was held again after the reader missed it
 
 
 @dataclass
@@ -40,11 +47,25 @@ class People:
         self.machine.panel.select_product(product)
 
     def tap(self, phone: Phone, product: int | None = None,
-            timeout: float = 20.0) -> TapOutcome:
+            timeout: float = 20.0, retaps: int = RETAPS) -> TapOutcome:
         """Choose ``product`` on the panel, hold ``phone`` to the reader until the machine
         finished with it, and report the machine's verdict. When the Pi loses power during
         the tap the phone is taken away at once, as a person would from a dark machine, and
-        the verdict is ``interrupted``."""
+        the verdict is ``interrupted``. When the reader never picked the phone up, it is held
+        again, up to ``retaps`` times (counted in the outcome); a firmware whose reader stays
+        deaf still fails the tap."""
+        for attempt in range(retaps + 1):
+            try:
+                outcome = self._tap_once(phone, product, timeout)
+            except TapNotBegun:
+                if attempt == retaps:
+                    raise
+                continue
+            outcome.retaps = attempt
+            return outcome
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _tap_once(self, phone: Phone, product: int | None, timeout: float) -> TapOutcome:
         if product is not None:
             self.select(product)
         mark = self.machine.control.mark()
@@ -60,10 +81,12 @@ class People:
                     return TapOutcome(phone.address, "interrupted", "the machine lost power",
                                       None, None, ended)
                 if time.monotonic() > deadline:
-                    raise ControlError(
+                    began = any(c.name == "tap"
+                                for c in list(self.machine.control.checkpoints)[mark:])
+                    raise (ControlError if began else TapNotBegun)(
                         f"the firmware reported no tap-done within {timeout} s after the "
-                        f"phone left the field ({ended}); its reader: {self._reader_stats()}"
-                    ) from None
+                        f"phone left the field ({ended}){'' if began else ', no tap begun'}; "
+                        f"its reader: {self._reader_stats()}") from None
         d = cp.data
         return TapOutcome(phone.address, d["verdict"], d.get("reason", ""), d.get("brew_id"),
                           d.get("sequence"), ended)

@@ -20,7 +20,7 @@ def tap(ctx: RunContext, s: Step, phone: int, product: int | None, expect: str) 
         raise StepFailed(s, f"expect must be one of {VERDICTS}")
     out = ctx.machine.tap(ctx.phone(s, phone), product=product)
     ctx.record_op("tap", phone=phone, product=product, verdict=out.verdict, reason=out.reason,
-                  sequence=out.sequence)
+                  sequence=out.sequence, retaps=out.retaps)
     if expect != "any" and out.verdict != expect:
         raise StepFailed(s, f"phone {phone} expected {expect!r}, the machine said "
                             f"{out.verdict!r}: {out.reason}")
