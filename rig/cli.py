@@ -127,6 +127,9 @@ def _fleet_options(p: argparse.ArgumentParser) -> None:
                    help="with --policies: EUR a machine may hold unredeemed, its peak averaged "
                         "over the fleet (default 10)")
     p.add_argument("--chain-url", help="attach to this node instead of starting anvil")
+    p.add_argument("--shard", metavar="I/K", default="1/1",
+                   help="run only shard I of K of the fleet (every K-th machine, with their "
+                        "customers and faults), on a chain of its own (docs/fleet.md)")
     p.add_argument("--out", metavar="DIR", default="build/fleet",
                    help="where the run's histories and fleet.json go (default build/fleet)")
 
@@ -319,6 +322,7 @@ def _faults(args: argparse.Namespace) -> int:
 def fleet_options(args: argparse.Namespace, seed: int) -> Any:
     """The FleetOptions of a `rig fleet` command line (ValueError: a setting out of range)."""
     from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy
+    from rig.fleet.shard import Shard
     from rig.platform.deploy import CREDIT
 
     faults = FleetFaults.none() if args.no_faults else FleetFaults(
@@ -328,7 +332,8 @@ def fleet_options(args: argparse.Namespace, seed: int) -> Any:
     return FleetOptions(machines=args.machines, seed=seed,
                         day=OfficeDay(employees=args.employees), faults=faults,
                         policy=RedeemPolicy(round(args.threshold * CREDIT), args.interval),
-                        chain_url=args.chain_url, workdir=Path(args.out), keep=True)
+                        chain_url=args.chain_url, workdir=Path(args.out), keep=True,
+                        shard=Shard.parse(args.shard))
 
 
 def _fleet(args: argparse.Namespace) -> int:
@@ -339,7 +344,7 @@ def _fleet(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     try:
         opts = fleet_options(args, seed)
-        ensure_open_files(opts.machines)
+        ensure_open_files(len(opts.indices))
     except (ValueError, FleetLimitError) as e:
         print(f"rig fleet: {e}", file=sys.stderr)
         return EXIT_INFRA

@@ -73,20 +73,23 @@ def _key(seed: int, what: str) -> LocalAccount:
     return Account.from_key(keccak(text=f"coffeepay-fleet/{seed}/{what}"))
 
 
-def build_fleet(workdir: Path, chain: Chain, machines: int, seed: int, *, employees: int,
-                deposit: int, policy: RedeemPolicy, sync_interval: float,
+def build_fleet(workdir: Path, chain: Chain, machines: list[int], seed: int, *,
+                employees: int, deposit: int, policy: RedeemPolicy, sync_interval: float,
                 defects: tuple[str, ...] = (), profile: str = "emulated",
                 anvil: Anvil | None = None) -> Fleet:
-    """Deploy the platform and rent ``machines`` machines to offices of ``employees``."""
+    """Deploy the platform and rent the fleet's machines ``machines`` (their indices) to
+    offices of ``employees``. Everything of machine *i* comes from the seed and *i*, so it
+    is the same machine in any shard of the fleet."""
     terms = RentalTerms(channel_deposit=deposit)
     per_rental = terms.rental_fee + terms.security_deposit + terms.channel_deposit
-    platform = deploy_platform(chain, customer_credits=machines * per_rental + 1_000 * CREDIT,
-                               manufacturer_credits=machines * terms.escrow + 1_000 * CREDIT)
+    n = len(machines)
+    platform = deploy_platform(chain, customer_credits=n * per_rental + 1_000 * CREDIT,
+                               manufacturer_credits=n * terms.escrow + 1_000 * CREDIT)
     supply = platform.token.functions.totalSupply().call()
     a = platform.actors
-    rng = random.Random(seed)
     fleet = Fleet(chain, platform, [], supply, anvil)
-    for i in range(machines):
+    for i in machines:
+        rng = random.Random(f"coffeepay-fleet/{seed}/machine/{i}")
         key, payee = _key(seed, f"machine/{i}"), _key(seed, f"payee/{i}")
         platform.tx(a.admin, None, to=key.address, value=MACHINE_GAS_FUNDS)
         platform.tx(a.manufacturer, platform.identity.functions.registerMachine(

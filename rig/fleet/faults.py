@@ -9,7 +9,8 @@ machine's own run context, so its timeline and the oracle see it as in any scena
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rig.fleet.names import machine_names
@@ -94,3 +95,15 @@ def plan(faults: FleetFaults, day: OfficeDay, machines: int,
         out.append(PlannedFault(rng.uniform(day.opens, day.closes), None, "chain.reorg", (),
                                 {"depth": rng.randint(1, faults.reorg_depth)}))
     return sorted(out, key=lambda f: f.at)
+
+
+def on_machines(planned: list[PlannedFault], machines: Collection[int]) -> list[PlannedFault]:
+    """The part of a fleet's plan that strikes ``machines`` (a shard): every chain-wide
+    fault (each shard's chain gets it), and each machine fault narrowed to them."""
+    out = []
+    for f in planned:
+        if f.chain_wide:
+            out.append(f)
+        elif mine := tuple(i for i in f.machines if i in machines):
+            out.append(replace(f, machines=mine))
+    return out

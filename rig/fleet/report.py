@@ -50,6 +50,7 @@ def summarize(result: FleetResult, cost: CostModel | None = None) -> dict[str, A
         "outcome": result.outcome, "message": result.message.splitlines()[0][:300]
         if result.message else "",
         "replay": o.replay, "seed": o.seed, "machines": len(result.machines),
+        "shard": None if o.shard.whole else {"shard": str(o.shard), "of_machines": o.machines},
         "employees_per_office": o.day.employees,
         "policy": {"threshold_eur": o.policy.threshold / CREDIT,
                    "interval_s": o.policy.interval},
@@ -105,7 +106,9 @@ def render(s: dict[str, Any]) -> str:
     c, ch, lat, risk = s["coffees"], s["chain"], s["redeem_latency_s"], s["at_risk_eur"]
     cost, res = s["cost_per_year_eur"], s["resources"]
     lines = [
-        f"fleet of {s['machines']} machines, {s['employees_per_office']} employees each, "
+        ("" if not s.get("shard") else
+         f"shard {s['shard']['shard']} of a {s['shard']['of_machines']}-machine fleet: ")
+        + f"fleet of {s['machines']} machines, {s['employees_per_office']} employees each, "
         f"seed {s['seed']}: {s['outcome'].upper()} ({s['message']})",
         f"  policy         redeem at {s['policy']['threshold_eur']:g} EUR or every "
         f"{s['policy']['interval_s']:g} s",

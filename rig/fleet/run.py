@@ -30,11 +30,12 @@ from rig.effects import Effect
 from rig.faults import fault_class
 from rig.fleet.assemble import Fleet, FleetMachine, RedeemPolicy, boot, build_fleet
 from rig.fleet.exposure import Exposure, Sample
-from rig.fleet.faults import FleetFaults, PlannedFault, plan
+from rig.fleet.faults import FleetFaults, PlannedFault, on_machines, plan
 from rig.fleet.limits import ensure_open_files
 from rig.fleet.measure import ResourceMeter
 from rig.fleet.names import machine_name, machine_names
 from rig.fleet.office_day import Arrival, OfficeDay, arrivals
+from rig.fleet.shard import Shard
 from rig.fleet.view import fleet_view
 from rig.harness.collect import collect_history, scan
 from rig.harness.control import ControlError
@@ -67,6 +68,12 @@ class FleetOptions:
     chain_url: str | None = None
     workdir: Path | None = None
     keep: bool = False
+    shard: Shard = field(default_factory=Shard)   # the part of the fleet this run holds
+
+    @property
+    def indices(self) -> list[int]:
+        """The fleet indices of the machines this run holds (all, unless a shard)."""
+        return self.shard.machines(self.machines)
 
     @property
     def sync_seconds(self) -> float:
@@ -85,7 +92,8 @@ class FleetOptions:
         return (f"rig fleet --machines {self.machines} --seed {self.seed} "
                 f"--employees {self.day.employees} "
                 f"--threshold {self.policy.threshold / CREDIT:g} "
-                f"--interval {self.policy.interval:g} {faults}")
+                f"--interval {self.policy.interval:g} {faults}"
+                + ("" if self.shard.whole else f" --shard {self.shard}"))
 
 
 @dataclass
@@ -93,6 +101,7 @@ class MachineDay:
     """What happened at one machine."""
 
     name: str
+    index: int = 0                     # in the fleet
     verdicts: Counter[str] = field(default_factory=Counter)
     dark: int = 0                      # customers who found the machine without power
     retaps: int = 0                    # taps again after the reader missed the phone
@@ -153,6 +162,8 @@ class _Day:
         self.now = float(self.midnight + opts.day.opens)
         self.partitioned: set[int] = set()
         self.active: list[tuple[PlannedFault, str]] = []
+        self.machine = {fm.index: fm for fm in fleet.machines}     # by fleet index
+        self.day_of = {d.index: d for d in result.machines}
 
     def steps(self) -> Iterator[tuple[float, float]]:
         day, t = self.opts.day, float(self.opts.day.opens)
@@ -167,7 +178,7 @@ class _Day:
             self.active.remove((planned, label))
             self._note(planned, "heal")
             for i in planned.machines:
-                fm = self.fleet.machines[i]
+                fm = self.machine[i]
                 fm.ctx.heal(kind=planned.kind, name=label)
                 if _cuts_uplink(planned):     # a power cut's heal leaves a partition in place
                     self.partitioned.discard(i)
@@ -188,7 +199,7 @@ class _Day:
                                            note=f"{label}: chain-wide, fired at {first.name}")
                 continue
             for i in planned.machines:
-                self.fleet.machines[i].ctx.fire(None, planned.kind, planned.params, label)
+                self.machine[i].ctx.fire(None, planned.kind, planned.params, label)
                 if _cuts_uplink(planned):
                     self.partitioned.add(i)
             self.active.append((planned, label))
@@ -210,7 +221,7 @@ class _Day:
         for planned, label in list(self.active):
             self._note(planned, "heal")
             for i in planned.machines:
-                self.fleet.machines[i].ctx.heal(kind=planned.kind, name=label)
+                self.machine[i].ctx.heal(kind=planned.kind, name=label)
         self.active.clear()
         self.partitioned.clear()
 
@@ -224,10 +235,10 @@ class _Day:
             by_machine.setdefault(a.machine, []).append(a)
         self.result.coffees += len(due)
         _parallel(lambda fm: self._serve_one(fm, by_machine[fm.index]),
-                  [self.fleet.machines[i] for i in sorted(by_machine)], self.opts.workers)
+                  [self.machine[i] for i in sorted(by_machine)], self.opts.workers)
 
     def _serve_one(self, fm: FleetMachine, queue: list[Arrival]) -> None:
-        day = self.result.machines[fm.index]
+        day = self.day_of[fm.index]
         m = fm.rig
         for a in queue:
             if not m.powered:
@@ -265,7 +276,7 @@ class _Day:
             try:
                 fm.rig.wait_synced(timeout=SYNC_WAIT)
             except ControlError as e:
-                self.result.machines[fm.index].errors.append(
+                self.day_of[fm.index].errors.append(
                     f"{_clock(to)} no sync within {SYNC_WAIT} s: {e}"[:400])
 
         _parallel(synced, reachable, self.opts.workers)
@@ -277,7 +288,7 @@ class _Day:
             signed = max((r.cumulative_amount for phone in m.phones
                           for r in phone.wallet.receipts(m.key)), default=0)
             redeemed = channel_state(m.platform, m.rental.channel_id).redeemed
-            self.result.machines[fm.index].exposure.add(Sample(at, signed, redeemed))
+            self.day_of[fm.index].exposure.add(Sample(at, signed, redeemed))
 
 
 def _cuts_uplink(planned: PlannedFault) -> bool:
@@ -294,8 +305,9 @@ def run_fleet(opts: FleetOptions, observer: Observer | None = None) -> FleetResu
     """The fleet's day from ``opts.seed``; never raises for what happened in the day (only
     FleetLimitError, before it, when the host cannot hold that many machines).
     ``observer`` (the live page) gets a picture of the fleet after every step."""
-    ensure_open_files(opts.machines)
-    result = FleetResult(opts, machines=[MachineDay(machine_name(i)) for i in range(opts.machines)])
+    mine = opts.indices
+    ensure_open_files(len(mine))
+    result = FleetResult(opts, machines=[MachineDay(machine_name(i), i) for i in mine])
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="rig-fleet-"))
     result.workdir = workdir
     workdir.mkdir(parents=True, exist_ok=True)
@@ -308,12 +320,17 @@ def run_fleet(opts: FleetOptions, observer: Observer | None = None) -> FleetResu
         if node is not None:
             node.start()
         chain = Chain(opts.chain_url) if opts.chain_url else Chain(node.url)  # type: ignore[union-attr]
-        fleet = build_fleet(workdir, chain, opts.machines, rng.randrange(2**32),
+        fleet = build_fleet(workdir, chain, mine, rng.randrange(2**32),
                             employees=opts.day.employees, deposit=opts.deposit,
                             policy=opts.policy, sync_interval=opts.sync_seconds,
                             defects=opts.defects, anvil=node)
-        todo = arrivals(opts.day, opts.machines, random.Random(rng.random()))
-        result.faults = plan(opts.faults, opts.day, opts.machines, random.Random(rng.random()))
+        # The whole fleet's day is drawn, then this run's part taken: a shard's machines get
+        # the customers and faults they have in the whole fleet.
+        held = set(mine)
+        todo = [a for a in arrivals(opts.day, opts.machines, random.Random(rng.random()))
+                if a.machine in held]
+        result.faults = on_machines(
+            plan(opts.faults, opts.day, opts.machines, random.Random(rng.random())), held)
         boot(fleet)
         result.wall["assemble"] = time.monotonic() - started
         day = _Day(fleet, opts, result, todo, result.faults, observer)
@@ -333,7 +350,7 @@ def run_fleet(opts: FleetOptions, observer: Observer | None = None) -> FleetResu
         _settle(fleet, day, opts, result)
         result.wall["settle"] = time.monotonic() - day_started - result.wall["day"]
         result.transfer_gas = _transfer_gas(fleet)
-        result.resources = meter.report(opts.machines)
+        result.resources = meter.report(len(mine))
         _decide(result)
         day.publish("finished")
     except Exception as e:   # the rig's own failure, not a finding about the fleet
@@ -357,8 +374,7 @@ def _settle(fleet: Fleet, day: _Day, opts: FleetOptions, result: FleetResult) ->
     _parallel(lambda fm: final_phase(fm.ctx, budget=opts.heal_budget), fleet.machines,
               opts.workers)
     scanned = scan(fleet.chain)
-    for fm in fleet.machines:
-        md = result.machines[fm.index]
+    for fm, md in zip(fleet.machines, result.machines, strict=True):
         history = collect_history(fm.rig, f"fleet-{fm.name}", opts.seed,
                                   fm.ctx.timeline.entries, fleet.supply_before,
                                   scanned=scanned)

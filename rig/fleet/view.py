@@ -36,7 +36,8 @@ def fleet_view(fleet: Fleet, result: Any, *, phase: str, clock: str,
     checked = phase == "finished"
     o = result.options
     return {
-        "title": f"fleet of {len(fleet.machines)} machines, seed {o.seed}: "
+        "title": ("" if o.shard.whole else f"shard {o.shard} of {o.machines}: ")
+                 + f"fleet of {len(fleet.machines)} machines, seed {o.seed}: "
                  f"{o.policy.describe()}",
         "phase": phase, "clock": clock,
         "machines": machine_view(fleet, result, online, checked),

@@ -28,6 +28,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fleet-machines", type=int, default=2, metavar="N",
                     help="machines in the fleet's office day of tests/fleet/test_fleet_office_"
                          "day.py (the pytest side of `rig fleet`; default 2)")
+    group.addoption("--fleet-shards", type=int, default=1, metavar="K",
+                    help="split that fleet into K shards, one test each, each on a chain of "
+                         "its own: with -n or over hosts they run side by side (default 1)")
     group.addoption("--rig-path", action="append", default=[], metavar="PATH",
                     help="collect PATH (relative to the checkout): how a run spread over "
                          "hosts names its tests (rig/pytestplugin/hosts.py)")

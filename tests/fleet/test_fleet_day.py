@@ -3,10 +3,12 @@ spread over the fleet, every channel checked by the oracle."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rig.fleet import FleetFaults, FleetOptions, OfficeDay, RedeemPolicy, run_fleet
 from rig.fleet.report import render, summarize
+from rig.fleet.shard import Shard
 from rig.platform.deploy import CREDIT
 
 HOURLY = 3600   # one step per simulated hour keeps the day short in real time
@@ -64,3 +66,25 @@ def test_a_power_cut_healed_inside_a_partition_leaves_the_machine_offline(tmp_pa
     partition = next(f for f in result.faults if f.kind == "net.blackhole")
     assert partition.at <= cut.at and cut.heal_at < partition.heal_at   # the case it names
     assert result.outcome == "passed", render(summarize(result))
+
+
+def test_a_shard_runs_its_machines_as_the_whole_fleet_does(tmp_path: Path):
+    """Shard 2/2 of a two-machine fleet holds m001 alone, on its own chain, and m001 lives the
+    same day there: the same customers, phones and receipts as in the whole fleet."""
+    def day(shard: Shard, where: str):
+        return run_fleet(FleetOptions(machines=2, seed=21, day=OfficeDay(employees=3),
+                                      faults=FleetFaults.none(), step_seconds=HOURLY,
+                                      shard=shard, workdir=tmp_path / where))
+
+    whole, part = day(Shard(), "whole"), day(Shard(1, 2), "shard")
+    assert whole.outcome == part.outcome == "passed", render(summarize(part))
+    assert [m.name for m in part.machines] == ["m001"]
+    assert "--shard 2/2" in part.options.replay
+
+    def receipts(where: str) -> list[tuple]:
+        history = json.loads((tmp_path / where / "m001.history.json").read_text())
+        return sorted((s["phone"], s["sequence"], s["cumulative"], s["product"])
+                      for s in history["signed"])
+
+    assert receipts("shard") == receipts("whole") != []
+    assert part.machines[0].verdicts == whole.machines[1].verdicts
