@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -31,3 +31,13 @@ class CardApplication(Protocol):
     """A phone's card-emulation side (HCE): anything answering command APDUs."""
 
     def process_apdu(self, apdu: bytes) -> CardAction: ...
+
+
+@runtime_checkable
+class ActivationGate(Protocol):
+    """A phone that may not come up when presented: held at the edge of the field, it is
+    selected but its ATS never comes, and the reader gives the activation up."""
+
+    def activates(self) -> bool:
+        """Asked once per presentation: False keeps this one silent after the select."""
+        ...

@@ -6,7 +6,7 @@ import enum
 import threading
 
 from emulators.nfc.anticollision import HLTA, REQA, WUPA, TypeAIdentity
-from emulators.nfc.application import CardApplication
+from emulators.nfc.application import ActivationGate, CardApplication
 from emulators.nfc.isodep import IsoDepCard, IsoDepTiming, Reply
 
 
@@ -47,6 +47,8 @@ class Presentation:
         self.activations = 0
         self.outcome: TapEnd | None = None
         self.done = threading.Event()
+        # At the edge of the field: selected, but RATS is never answered in this presentation.
+        self.deaf = isinstance(app, ActivationGate) and not app.activates()
 
     def end(self, outcome: TapEnd) -> None:
         if self.outcome is None:
@@ -76,6 +78,8 @@ class Presentation:
         if self.state is CardState.SELECTED:
             if frame == HLTA:
                 self.state = CardState.HALT
+                return None, None
+            if self.deaf:
                 return None, None
             card = IsoDepCard(self.app, self.timing, self.lossless_link)
             reply = card.activate(frame, now)

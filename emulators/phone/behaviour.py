@@ -30,6 +30,8 @@ class Behaviour:
     ``replay_old_signature`` answers SIGN RECEIPT with a signature it made earlier.
     ``other_amount`` signs (and records) a cumulative amount that differs by this much from
     the one requested: a genuine receipt, but not for what the machine asked.
+    ``missed_activations`` is how many of the next presentations the phone does not come up
+    (held at the edge of the field: selected, no ATS); each one used counts down.
     """
 
     decline: bool = False
@@ -38,10 +40,15 @@ class Behaviour:
     bad_signature: BadSignature = BadSignature.NONE
     replay_old_signature: bool = False
     other_amount: int = 0
+    missed_activations: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.other_amount, bool) or not isinstance(self.other_amount, int):
             raise ValueError(f"other_amount must be an int, got {self.other_amount!r}")
+        if isinstance(self.missed_activations, bool) or not isinstance(
+                self.missed_activations, int) or self.missed_activations < 0:
+            raise ValueError(f"missed_activations must be an int ≥ 0, got "
+                             f"{self.missed_activations!r}")
         if not (math.isfinite(self.slow_seconds) and self.slow_seconds >= 0):
             raise ValueError(f"slow_seconds must be finite and ≥ 0, got {self.slow_seconds}")
         if self.replay_old_signature and self.bad_signature is not BadSignature.NONE:

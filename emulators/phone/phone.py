@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from emulators.nfc.application import CardAction
 from emulators.phone import apdu
@@ -32,6 +32,13 @@ class Phone:
     @property
     def address(self) -> str:
         return self.wallet.address
+
+    def activates(self) -> bool:
+        """Whether this presentation comes up (``Behaviour.missed_activations`` counts down)."""
+        missed = self.behaviour.missed_activations
+        if missed:
+            self.behaviour = replace(self.behaviour, missed_activations=missed - 1)
+        return not missed
 
     def process_apdu(self, command: bytes) -> CardAction:
         behaviour = self.behaviour

@@ -15,6 +15,7 @@ import pytest
 from emulators.phone import Behaviour, PullAway
 from rig.faults import Fault, FaultContext, FaultError, Timeline, make_fault
 from rig.harness.machine_rig import MachineRig
+from rig.harness.people import TapNotBegun
 
 
 @dataclass
@@ -252,3 +253,23 @@ def test_restored_backup_recovers_the_phones_receipts_and_serves_again(machine_f
     prices = m.rental.terms.prices                     # exactly once: paid = made + owed
     made = sum(prices[d.product_id] for d in m.board.dispenses.records())
     assert s["latest"]["cumulative"] == made + s["credits"]
+
+
+def test_a_phone_the_reader_missed_is_held_again_and_a_deaf_reader_still_fails(
+        machine_factory, rng):
+    """nfc.missed_activation: the firmware begins no tap, so the person holds the phone
+    again (counted), up to twice; a phone that never comes up fails the tap all the same."""
+    m = _booted(machine_factory())
+    faults = Injector(m, rng)
+    one = m.phones[0]
+    faults.fire("nfc.missed_activation", phone=1, count=1)
+    mark = m.control.mark()
+    out = m.tap(one, product=1, timeout=3.0)
+    assert out.verdict == "served" and out.retaps == 1
+    assert sum(c.name == "tap" for c in list(m.control.checkpoints)[mark:]) == 1
+    assert one.behaviour == Behaviour()                 # the count was used up
+
+    faults.fire("nfc.missed_activation", phone=1, count=3)
+    with pytest.raises(TapNotBegun, match="no tap begun"):
+        m.tap(one, product=1, timeout=3.0)
+    assert len(_dispensed(m)) == 1 and one.behaviour == Behaviour()
