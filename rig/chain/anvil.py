@@ -51,6 +51,10 @@ class AnvilOptions:
     base_fee: int | None = None
     hardfork: str | None = None
     extra: tuple[str, ...] = ()
+    # A restart's RPC dump keeps every block's historical state too. A fleet's chain (tens of
+    # thousands of blocks) takes longer than DUMP_TIMEOUT and gigabytes to dump them; its
+    # restart keeps blocks, receipts, logs and the current state only.
+    dump_history: bool = True
 
     def __post_init__(self) -> None:
         if self.order not in ("fees", "fifo"):
@@ -207,7 +211,8 @@ class Anvil:
             if keep_state:
                 offset = int(self._rpc("evm_increaseTime", 0))
                 if self.options.state is None:
-                    state = self._rpc("anvil_dumpState", True, timeout=DUMP_TIMEOUT)
+                    state = self._rpc("anvil_dumpState", self.options.dump_history,
+                                      timeout=DUMP_TIMEOUT)
                     dump.write_bytes(gzip.decompress(bytes.fromhex(state.removeprefix("0x"))))
             self.stop()
         argv = self.options.argv(port)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rig.chain.anvil import Anvil
+from rig.chain.anvil import Anvil, AnvilOptions
 from rig.chain.node import Chain
 from rig.effects import Effect
 from rig.faults import fault_class
@@ -313,7 +313,8 @@ def run_fleet(opts: FleetOptions, observer: Observer | None = None) -> FleetResu
     workdir.mkdir(parents=True, exist_ok=True)
     meter = ResourceMeter()
     started = time.monotonic()
-    node = None if opts.chain_url else Anvil(log_path=workdir / "anvil.log")
+    node = None if opts.chain_url else Anvil(AnvilOptions(dump_history=False),
+                                             log_path=workdir / "anvil.log")
     fleet: Fleet | None = None
     rng = random.Random(opts.seed)
     try:

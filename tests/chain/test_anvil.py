@@ -357,3 +357,21 @@ def test_isolation_restores_the_node_settings_a_snapshot_does_not(chain: Chain):
     assert chain.automine()
     chain.mine()
     assert chain.w3.eth.get_block("latest")["gasLimit"] == limit
+
+
+def test_a_restart_without_historical_states_keeps_blocks_receipts_and_balances(tmp_path):
+    """What a fleet's node restart keeps when its dump leaves the historical states out."""
+    node = Anvil(AnvilOptions(dump_history=False), log_path=tmp_path / "anvil.log").start()
+    try:
+        chain = Chain(node.url)
+        receipt = Sender(chain).transact(dev_account(1), to=dev_account(2).address,
+                                         value=12345)
+        chain.mine(4)
+        head, balance = chain.block_number, chain.w3.eth.get_balance(dev_account(2).address)
+        node.restart(keep_state=True)
+        assert chain.block_number == head == node.restart_block
+        again = chain.w3.eth.get_transaction_receipt(receipt["transactionHash"])
+        assert again["blockNumber"] == receipt["blockNumber"] and again["status"] == 1
+        assert chain.w3.eth.get_balance(dev_account(2).address) == balance
+    finally:
+        node.stop()
