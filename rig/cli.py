@@ -340,12 +340,14 @@ def _fleet(args: argparse.Namespace) -> int:
     from rig.fleet.limits import FleetLimitError, ensure_open_files
     from rig.fleet.report import render, summarize
     from rig.fleet.tradeoff import PolicyError, parse_policies, sweep
+    from rig.fleet.workdir import FleetWorkdirError, fresh_workdir
 
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     try:
         opts = fleet_options(args, seed)
         ensure_open_files(len(opts.indices))
-    except (ValueError, FleetLimitError) as e:
+        fresh_workdir(Path(args.out))
+    except (ValueError, FleetLimitError, FleetWorkdirError) as e:
         print(f"rig fleet: {e}", file=sys.stderr)
         return EXIT_INFRA
     print(f"fleet seed {seed}; replay: {opts.replay}", flush=True)

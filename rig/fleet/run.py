@@ -37,6 +37,7 @@ from rig.fleet.names import machine_name, machine_names
 from rig.fleet.office_day import Arrival, OfficeDay, arrivals
 from rig.fleet.shard import Shard
 from rig.fleet.view import fleet_view
+from rig.fleet.workdir import fresh_workdir
 from rig.harness.collect import collect_history, scan
 from rig.harness.control import ControlError
 from rig.oracle import OracleReport, check
@@ -303,14 +304,15 @@ def _clock(seconds: float) -> str:
 
 def run_fleet(opts: FleetOptions, observer: Observer | None = None) -> FleetResult:
     """The fleet's day from ``opts.seed``; never raises for what happened in the day (only
-    FleetLimitError, before it, when the host cannot hold that many machines).
+    before it: FleetLimitError when the host cannot hold that many machines,
+    FleetWorkdirError when ``opts.workdir`` holds files no fleet run made).
     ``observer`` (the live page) gets a picture of the fleet after every step."""
     mine = opts.indices
     ensure_open_files(len(mine))
     result = FleetResult(opts, machines=[MachineDay(machine_name(i), i) for i in mine])
-    workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="rig-fleet-"))
+    workdir = fresh_workdir(opts.workdir) if opts.workdir else \
+        Path(tempfile.mkdtemp(prefix="rig-fleet-"))
     result.workdir = workdir
-    workdir.mkdir(parents=True, exist_ok=True)
     meter = ResourceMeter()
     started = time.monotonic()
     node = None if opts.chain_url else Anvil(AnvilOptions(dump_history=False),

@@ -84,7 +84,7 @@ def test_the_page_follows_a_running_fleet_and_shows_its_verdicts(browser: Browse
         result = run_fleet(FleetOptions(
             machines=2, seed=21, day=OfficeDay(employees=3), step_seconds=3600,
             faults=FleetFaults(power_share=0, partition_share=0.5, node_restarts=0,
-                               reorgs=0), workdir=tmp_path), observer=observer)
+                               reorgs=0), workdir=tmp_path / "fleet"), observer=observer)
     finally:
         page.close()
         server.stop()
