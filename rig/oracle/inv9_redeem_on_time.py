@@ -18,12 +18,15 @@ together; deadline.py ``warped_seconds``).
 Obligations, per acknowledged receipt ``a`` (acknowledged.py):
 
 - *threshold*: when ``a`` leaves the unredeemed value (``a.cumulative`` minus what the machine
-  had redeemed by then) at or above the threshold, it is due at once;
+  had redeemed by then) at or above the threshold, it is due at once, and met by the first
+  redeem that leaves less than the threshold of ``a`` unredeemed (the rest is the
+  interval's);
 - *interval*: ``a`` is due at the first moment its age (host seconds + warped seconds since
   it was acknowledged) reaches the interval.
 
 An obligation is met by the first redeem of the machine covering ``a`` (a ``Redeemed`` event
-of a machine transaction with ``cumulativeAmount ≥ a.cumulative``), at the moment the
+of a machine transaction with ``cumulativeAmount ≥ a.cumulative``; for the threshold, one
+above ``a.cumulative - threshold``), at the moment the
 firmware signed it (its ``redeem-signed`` checkpoint): what the firmware controls. It is
 broken when, between its due moment and that redeem (or the end of the run), the machine was
 online (online.py) for longer than the tolerance in one stretch. An online stretch counts
@@ -215,14 +218,21 @@ def obligations(f: Facts, p: Policy) -> list[Obligation]:
     redeems = _redeems(f)
     warps = sorted((e for e in f.history.timeline if warped_seconds(e)), key=lambda e: e.at)
     out = []
+
+    def first(covering: int) -> Redeem | None:
+        return min((r for r in redeems if r.cumulative >= covering),
+                   key=lambda r: math.inf if r.at is None else r.at, default=None)
+
     for a in f.acks:
-        met = min((r for r in redeems if r.cumulative >= a.cumulative),
-                  key=lambda r: math.inf if r.at is None else r.at, default=None)
         before = max((r.cumulative for r in redeems
                       if r.at is not None and r.at <= a.mark.at), default=0)
         if a.cumulative - before >= p.threshold > 0:
-            out.append(Obligation(a, "threshold", a.mark.at, met))
-        out.append(Obligation(a, "interval", _due_by_age(a, p.interval, warps), met))
+            # Met once less than the threshold of ``a`` stays unredeemed: a redeem signed
+            # just before ``a`` was persisted leaves its remainder to the interval.
+            out.append(Obligation(a, "threshold", a.mark.at,
+                                  first(a.cumulative - p.threshold + 1)))
+        out.append(Obligation(a, "interval", _due_by_age(a, p.interval, warps),
+                              first(a.cumulative)))
     return out
 
 

@@ -176,3 +176,31 @@ def test_a_redeem_the_checkpoints_do_not_place_is_info():
     redeem(h, 3, None)
     final(h, T0 + 20)
     assert inv9(h)[0] == "info"
+
+
+def test_a_redeem_that_leaves_less_than_the_threshold_unredeemed_meets_it():
+    """Receipt 4 came while the redeem of receipt 3 was being signed (read before it was
+    persisted): 100 stays unredeemed, below the threshold, so nothing is due until the
+    interval; the final phase redeems the rest."""
+    h = history()
+    syncs(h, T0, T0 + 20)
+    for seq in (1, 2, 3):
+        coffee(h, seq, T0 + seq)
+    coffee(h, 4, T0 + 3.05)
+    redeem(h, 3, T0 + 3.2)
+    final(h, T0 + 20)
+    redeem(h, 4, T0 + 20.5)
+    assert inv9(h) == ("ok", [])
+
+
+def test_a_redeem_that_leaves_the_threshold_or_more_unredeemed_does_not_meet_it():
+    h = history()
+    syncs(h, T0, T0 + 20)
+    for seq in (1, 2, 3, 4, 5):
+        coffee(h, seq, T0 + 1 + seq * 0.01)
+    redeem(h, 2, T0 + 1.5)                        # 300 of 500 stay unredeemed
+    final(h, T0 + 20)
+    redeem(h, 5, T0 + 20.5)
+    outcome, errors = inv9(h)
+    assert outcome == "fail" and errors[0].evidence["obligation"][0]["obligation"] == \
+        "threshold"
