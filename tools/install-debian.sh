@@ -34,13 +34,16 @@ else
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Another apt (unattended upgrades, a second `make` beside this one) may hold dpkg's lock:
+# wait for it rather than fail.
+lock=(-o DPkg::Lock::Timeout=600)
 for pkg in "${missing[@]}"; do
   if ! apt-cache show "$pkg" >/dev/null 2>&1; then
-    "${as_root[@]}" apt-get update -qq || die "apt-get update failed"
+    "${as_root[@]}" apt-get "${lock[@]}" update -qq || die "apt-get update failed"
     break
   fi
 done
-"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+"${as_root[@]}" apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" \
   || die "apt-get install ${missing[*]} failed (see above)"
 
 for want in "$@"; do
