@@ -130,6 +130,10 @@ class PaymentDesk:
         unsafe = self.brewing_safe()
         if unsafe:
             raise PaymentError(f"cannot brew now: {unsafe}")
+        running = self._still_brewing()
+        if running is not None:
+            raise PaymentError(f"the brew board is still dispensing brew {running}, paid "
+                               f"before a restart: no new sale until it is done")
         product = self.selected_product() or min(self.cfg.prices)
         if product not in self.cfg.prices:
             raise PaymentError(f"product {product} has no price")
@@ -315,16 +319,35 @@ class PaymentDesk:
             return self._resolve_unfinished()
 
     def _resolve_unfinished(self) -> int:
-        settled = 0
+        return self._resolve()[0]
+
+    def _still_brewing(self) -> int | None:
+        """The id of a paid brew the board is still dispensing, asked before the phone signs.
+
+        A coffee interrupted by a power cut goes on on the board's own supply while the
+        firmware reboots; a tap then would be paid, refused BUSY by the board and owed back
+        as a credit: the customer pays and gets no coffee. Only brews the store holds
+        unfinished are asked about, so a normal tap costs no serial exchange."""
+        if not self.store.brews(Stored.PAID, Stored.STARTED):
+            return None
+        return self._resolve()[1]
+
+    def _resolve(self) -> tuple[int, int | None]:
+        """Settle what the board can say of each unfinished paid brew: (how many settled,
+        the id of one it reports still running or None). A silent board settles nothing
+        and reports nothing running (the brew's own exchange will meet the silence)."""
+        settled, running = 0, None
         for brew in self.store.brews(Stored.PAID, Stored.STARTED):
             try:
                 outcome = self.board.query(brew.brew_id)
             except BrewBoardError as e:
                 log("brew-query-failed", brew_id=brew.brew_id, error=str(e))
-                return settled
+                return settled, running
+            if outcome.state is BrewState.RUNNING:
+                running = brew.brew_id
             result = self._settle_brew(brew, outcome.state, outcome.reason)
             settled += result.verdict is not Verdict.PENDING
-        return settled
+        return settled, running
 
     def _brew_then_persist(self, product: int, price: int, receipt: StoredReceipt | None,
                            credit: int, phone: str) -> TapResult:

@@ -21,6 +21,7 @@ from emulators.brewboard.faults import (
     LostReply,
     NoWater,
     Silence,
+    SlowBrew,
     make_fault,
 )
 from emulators.brewboard.nvlog import NvEntry
@@ -49,5 +50,6 @@ __all__ = [
     "NvEntry",
     "Product",
     "Silence",
+    "SlowBrew",
     "make_fault",
 ]

@@ -227,7 +227,7 @@ class EmulatedBrewBoard:
     def _tick(self, now: float) -> None:
         self._prune(now)
         brew = self._current
-        if brew is None or now < brew.ends_at:
+        if brew is None or now < brew.ends_at or any(f.holds_brew() for f in self._faults):
             return
         self._current = None
         if brew.fail is not None:

@@ -19,6 +19,7 @@ from emulators.brewboard import (
     NoWater,
     Product,
     Silence,
+    SlowBrew,
     make_fault,
 )
 from firmware.brew import (
@@ -131,6 +132,24 @@ def test_busy_board_refuses_a_second_brew_without_logging_it(tmp_path, board, cl
     assert (outcome.state, outcome.reason) == (BrewState.REJECTED, "BUSY")
     assert client.status().current == 1
     assert client.query(2).state is BrewState.UNKNOWN
+
+
+def test_slow_brew_holds_the_running_brew_busy_until_healed(board, client):
+    board.inject(SlowBrew())
+    with serial.serial_for_url(board.port, timeout=2) as raw:
+        raw.write(encode_brew(900, 1, SHOT))
+        assert parse_reply(raw.readline()) == Ack(900, 1)
+
+    assert not board.wait_idle(0.3), "the 15 ms shot must still be running"
+    assert client.query(1).state is BrewState.RUNNING
+    assert not client.status().ready
+    assert client.brew(2, SHOT).reason == "BUSY"
+
+    assert board.heal("slow_brew") == 1
+    assert board.wait_idle(5)
+    assert client.query(1).dispensed
+    assert client.brew(2, SHOT).dispensed
+    assert dispensed_ids(board) == [1, 2]
 
 
 def test_unknown_product_and_reused_id_with_other_product_are_rejected(board, client):

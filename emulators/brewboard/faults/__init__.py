@@ -6,6 +6,7 @@ from emulators.brewboard.faults.garble import Garble
 from emulators.brewboard.faults.lost_reply import LostReply
 from emulators.brewboard.faults.registry import FAULTS, make_fault, register
 from emulators.brewboard.faults.silence import Silence
+from emulators.brewboard.faults.slow_brew import SlowBrew
 
 __all__ = [
     "FAULTS",
@@ -16,6 +17,7 @@ __all__ = [
     "LostReply",
     "NoWater",
     "Silence",
+    "SlowBrew",
     "make_fault",
     "register",
 ]

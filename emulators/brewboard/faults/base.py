@@ -61,6 +61,10 @@ class BoardFault:
         """A reason makes the accepted brew fail without dispensing."""
         return None
 
+    def holds_brew(self) -> bool:
+        """True keeps the running brew from finishing while the fault is active."""
+        return False
+
     def spent(self, now: float) -> bool:
         return self.remaining is not None and self.remaining <= 0
 
