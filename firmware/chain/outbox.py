@@ -58,14 +58,17 @@ class Outbox:
         ours = [t.nonce for t in self.store.outbox()]
         return max([chain, *(n + 1 for n in ours)])
 
+    def _fields(self, nonce: int, gas: int) -> dict[str, Any]:
+        base = self.w3.eth.get_block("latest")["baseFeePerGas"]
+        tip = 10**9
+        return {"from": self.account.address, "nonce": nonce, "gas": gas,
+                "chainId": self.chain_id, "maxPriorityFeePerGas": tip,
+                "maxFeePerGas": 3 * base + tip}
+
     def submit(self, kind: str, call: Any, meta: dict, gas: int = 200_000) -> OutboxTx:
         """Sign ``call`` (a bound contract function), persist it, broadcast it."""
         nonce = self._next_nonce()
-        base = self.w3.eth.get_block("latest")["baseFeePerGas"]
-        tip = 10**9
-        tx = call.build_transaction({
-            "from": self.account.address, "nonce": nonce, "gas": gas, "chainId": self.chain_id,
-            "maxPriorityFeePerGas": tip, "maxFeePerGas": 3 * base + tip})
+        tx = call.build_transaction(self._fields(nonce, gas))
         signed = self.account.sign_transaction(tx)
         tx_hash = signed.hash.to_0x_hex()
         if self.broadcast_before_persist:
@@ -113,7 +116,7 @@ class Outbox:
             self.store.outbox_set(t.id, TxState.BROADCAST)
             self._cp(t.kind, "broadcast", hash=t.tx_hash, **t.meta)
 
-    def reopen_reorged_out(self) -> list[OutboxTx]:
+    def reopen_reorged_out(self, chain_nonce: int) -> list[OutboxTx]:
         """Reopen every mined or final transaction whose nonce the chain no longer covers.
 
         The machine is the only signer of its account and persists every transaction before
@@ -129,7 +132,6 @@ class Outbox:
         ``final_at_first_inclusion`` trusts first inclusion for good and reopens nothing."""
         if self.final_at_first_inclusion:
             return []
-        chain_nonce = self.w3.eth.get_transaction_count(self.account.address, "latest")
         gone = sorted(self.store.outbox(*_IN_A_BLOCK, min_nonce=chain_nonce),
                       key=lambda t: t.nonce)
         if not gone:
@@ -144,9 +146,46 @@ class Outbox:
                       "reorged out before final") + "; re-sending the same signed bytes")
         return gone
 
+    def fill_forgotten_nonces(self, chain_nonce: int) -> list[OutboxTx]:
+        """Take every nonce below a stored transaction that no stored transaction holds, with
+        a zero-value transfer to the machine's own account.
+
+        Such a nonce went to a transaction this store does not remember: one signed after
+        the backup the SD card was restored from (the restored machine numbers on from the
+        chain's count, which included it). While the chain held it nothing waited; a reorg
+        that drops it leaves a gap every later transaction waits behind for ever, and its
+        bytes went with the old card. The transfer pays nothing and re-signs nothing: what
+        a forgotten redeem would have paid is in every later redeem's cumulative amount.
+        Persisted before it is sent, like every transaction, so a nonce is never signed
+        twice."""
+        if self.final_at_first_inclusion:
+            return []
+        stored = {t.nonce for t in self.store.outbox()}
+        above = [n for n in stored if n > chain_nonce]
+        if not above:
+            return []
+        filled = []
+        for nonce in sorted(set(range(chain_nonce, max(above))) - stored):
+            signed = self.account.sign_transaction(
+                {**self._fields(nonce, 21_000), "to": self.account.address, "value": 0})
+            tx_hash = signed.hash.to_0x_hex()
+            meta = {"reason": "a nonce used by a transaction this store does not remember "
+                              "was reorged out"}
+            tx_id = self.store.outbox_add("nonce-fill", nonce, tx_hash,
+                                          bytes(signed.raw_transaction), meta)
+            log("tx-nonce-filled", nonce=nonce, hash=tx_hash, chain_nonce=chain_nonce,
+                note=meta["reason"])
+            self._cp("nonce-fill", "signed", nonce=nonce, hash=tx_hash, **meta)
+            entry = next(t for t in self.store.outbox() if t.id == tx_id)
+            self._broadcast(entry)
+            filled.append(entry)
+        return filled
+
     def pump(self) -> None:
         """Move every open transaction one step towards final. Raises when offline."""
-        self.reopen_reorged_out()
+        chain_nonce = self.w3.eth.get_transaction_count(self.account.address, "latest")
+        self.reopen_reorged_out(chain_nonce)
+        self.fill_forgotten_nonces(chain_nonce)
         tip = None
         for t in sorted(self.open(), key=lambda t: t.nonce):  # a gap holds every later one
             if t.state is TxState.SIGNED:
@@ -156,6 +195,13 @@ class Outbox:
                 receipt = self.w3.eth.get_transaction_receipt(HexStr(t.tx_hash))
             except TransactionNotFound:
                 receipt = None
+            if receipt is None and t.kind == "nonce-fill" and t.nonce < chain_nonce:
+                # The forgotten transaction came back (another node's pool) and holds the
+                # nonce: the gap is closed without the filler.
+                self.store.outbox_set(t.id, TxState.VOID)
+                log("tx-void", kind=t.kind, hash=t.tx_hash, nonce=t.nonce,
+                    chain_nonce=chain_nonce, note="its nonce is taken by another transaction")
+                continue
             if receipt is None:
                 if t.state is TxState.MINED:  # gone since the nonce check above
                     log("tx-reorged-out", kind=t.kind, hash=t.tx_hash, nonce=t.nonce,

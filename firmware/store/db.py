@@ -48,8 +48,8 @@ _BREW_NEXT = {
     BrewState.DONE: set(),
     BrewState.CREDITED: set(),
 }
-_TX_FINAL = (TxState.CONFIRMED, TxState.FAILED)
-_TX_IN_A_BLOCK = (TxState.MINED, *_TX_FINAL)
+_TX_IN_A_BLOCK = (TxState.MINED, TxState.CONFIRMED, TxState.FAILED)
+_TX_FINAL = (TxState.CONFIRMED, TxState.FAILED, TxState.VOID)
 
 
 class Store:

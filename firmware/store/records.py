@@ -19,6 +19,7 @@ class TxState(StrEnum):
     MINED = "mined"            # in a block, not yet deep enough
     CONFIRMED = "confirmed"    # at confirmation depth: final for the firmware
     FAILED = "failed"          # mined and reverted (at depth)
+    VOID = "void"              # a nonce filler whose nonce the forgotten transaction took back
 
 
 @dataclass(frozen=True)
