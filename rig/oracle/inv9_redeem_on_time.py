@@ -75,7 +75,8 @@ class Policy:
 
 @dataclass(frozen=True)
 class Redeem:
-    """A machine redeem in the final chain and when the firmware signed it (None: unknown)."""
+    """A machine redeem and when the firmware signed it (None: unknown): one in the final
+    chain, or one the node received that a reorg or a pool drop took out since."""
 
     cumulative: int
     at: float | None
@@ -103,9 +104,23 @@ def policy(settings: dict) -> Policy | None:
 
 
 def _redeems(f: Facts) -> list[Redeem]:
+    """The machine's redeems, each at the moment it was signed: the policy is about signing
+    on time. Those in the final chain, and those the node received (the RPC proxy saw them
+    delivered) that are not in it: a reorg or a pool drop took them out, and a card restored
+    from a backup may have forgotten them. Their payment is INV-2's to judge, not the
+    policy's."""
     mine = f.machine_tx_hashes
-    return [Redeem(arg(e, "cumulativeAmount"), f.tx_moment(e.tx), e.tx)
-            for e in f.redeemed if e.tx.lower() in mine]
+    final = [Redeem(arg(e, "cumulativeAmount"), f.tx_moment(e.tx), e.tx)
+             for e in f.redeemed if e.tx.lower() in mine]
+    known = {r.tx.lower() for r in final}
+    reached = {s.tx_hash.lower() for s in f.history.sent_to_node}
+    gone: dict[str, Redeem] = {}
+    for m in f.history.marks:
+        tx = str(m.data.get("hash", "")).lower()
+        if m.name == "redeem-signed" and tx in reached and tx not in known | gone.keys() \
+                and isinstance(m.data.get("cumulative"), int):
+            gone[tx] = Redeem(int(m.data["cumulative"]), m.at, tx)
+    return final + list(gone.values())
 
 
 def _open_redeems(marks: list[Mark]) -> list[tuple[float, float]]:

@@ -4,7 +4,15 @@ firmware's clock; offline stretches and the final phase's redeem do not excuse o
 
 from __future__ import annotations
 
-from rig.history import ChainEvent, History, MachineTx, Mark, Signed, TimelineEntry
+from rig.history import (
+    ChainEvent,
+    History,
+    MachineTx,
+    Mark,
+    SentToNode,
+    Signed,
+    TimelineEntry,
+)
 from rig.oracle import check
 from rig.oracle.inv9_redeem_on_time import policy
 
@@ -204,3 +212,42 @@ def test_a_redeem_that_leaves_the_threshold_or_more_unredeemed_does_not_meet_it(
     outcome, errors = inv9(h)
     assert outcome == "fail" and errors[0].evidence["obligation"][0]["obligation"] == \
         "threshold"
+
+
+def _signed_then_dropped(h: History, seq: int, at: float, reached: bool) -> None:
+    """The machine signs a redeem at ``at``; a reorg later takes it out of the chain and a
+    card restored from a backup forgets it: it is not in the final chain."""
+    tx = "0x" + f"{seq:02x}" * 32
+    mark(h, at, "redeem-signed", kind="redeem", hash=tx, sequence=seq,
+         cumulative=seq * PRICE)
+    if reached:
+        h.sent_to_node.append(SentToNode(at + 0.01, tx, 31337))
+
+
+def test_a_redeem_signed_on_time_that_a_reorg_took_out_met_the_policy():
+    """stateful-23022: the redeem was signed 0.1 s after the threshold was crossed; two
+    reorgs dropped it and a restored card forgot it, so the redeem in the final chain is a
+    later one. Paying is INV-2's; the policy only asks that the machine signed in time."""
+    h = history()
+    syncs(h, T0, T0 + 20)
+    for seq in (1, 2, 3):
+        coffee(h, seq, T0 + seq)
+    _signed_then_dropped(h, 3, T0 + 3.1, reached=True)
+    coffee(h, 4, T0 + 9)
+    redeem(h, 4, T0 + 9.1)
+    final(h, T0 + 20)
+    assert inv9(h)[0] == "ok"
+
+
+def test_a_redeem_signed_but_never_sent_meets_nothing():
+    h = history()
+    syncs(h, T0, T0 + 20)
+    for seq in (1, 2, 3):
+        coffee(h, seq, T0 + seq)
+    _signed_then_dropped(h, 3, T0 + 3.1, reached=False)   # the node never had it
+    coffee(h, 4, T0 + 9)
+    redeem(h, 4, T0 + 9.1)
+    final(h, T0 + 20)
+    outcome, errors = inv9(h)
+    assert outcome == "fail" and errors[0].evidence["obligation"][0]["acknowledged"][
+        "sequence"] == 3
