@@ -82,7 +82,8 @@ class Facts:
         for entry in h.timeline:      # a fault or step without a declaration fails here
             change_of(entry)
         facts = cls(h, signed, dispensed, acks, events,
-                    close_window(h.timeline, _sync_interval(h), _deadline(h, events)))
+                    close_window(h.timeline, _sync_interval(h), _deadline(h, events),
+                                 sorted(m.at for m in h.marks if m.name == "synced")))
         _ = facts.ledger          # malformed events or credits fail here, before any verdict
         return facts
 
@@ -118,9 +119,10 @@ class Facts:
     @property
     def closed_offline(self) -> bool:
         """The INV-2/INV-3 exemption: after a close request the channel closed for good while
-        the machine had no online period of a sync interval inside the close window. Closed
-        for good: settled by ``settle`` (the window ends at the settle step), or chain time
-        passed the deadline (the window ends there; the contract refuses every later redeem)."""
+        the machine could not act inside the close window (``CloseWindow.machine_could_act``).
+        Closed for good: settled by ``settle`` (the window ends at the settle step), or chain
+        time passed the deadline (the window ends there; the contract refuses every later
+        redeem)."""
         settled = self.settled
         if not self.named("CloseRequested") or self.window.machine_could_act:
             return False

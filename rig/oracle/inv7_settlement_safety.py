@@ -43,7 +43,8 @@ def settlement_safety(f: Facts) -> Result:
             "fail" if could else "info",
             f"the machine acknowledged cumulative {latest.cumulative} before the close but only "
             f"{best} was redeemed before {end}"
-            + ("" if could else "; it was never online for a sync interval in the window")
+            + ("" if could else "; it completed no sync round begun after the close was on "
+                                "chain while online in the window")
             + (f" ({window.deadline.describe()})"
                if window.deadline is not None and window.ended_by == "deadline" else ""),
             {"acknowledged": [latest.evidence()],

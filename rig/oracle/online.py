@@ -137,11 +137,20 @@ class CloseWindow:
     longest_online: float | None
     sync_interval: float
     deadline: DeadlinePassed | None = None
+    rounds: int | None = None   # most ``synced`` checkpoints in one online stretch of it
 
     @property
     def machine_could_act(self) -> bool:
-        """Online for at least one sync interval in the window (or the window is unknown)."""
-        return self.longest_online is None or self.longest_online >= self.sync_interval
+        """A sync round that began after the close was on chain ended inside the window while
+        the machine stayed online: two ``synced`` checkpoints in one online stretch (the first
+        may end a round that read the chain before the close). A round's length is the host's,
+        not the sync interval: on a loaded host one takes longer. Without any ``synced``
+        checkpoint in the history, online for one sync interval; the window unknown: True."""
+        if self.longest_online is None:
+            return True
+        if self.rounds is not None:
+            return self.rounds >= 2
+        return self.longest_online >= self.sync_interval
 
     @property
     def end(self) -> float:
@@ -171,6 +180,7 @@ class CloseWindow:
             else round(longest, 3),
             "unbounded_online": longest is not None and math.isinf(longest),
             "sync_interval_s": self.sync_interval,
+            "sync_rounds": self.rounds,
             "machine_could_act": self.machine_could_act,
         }
 
@@ -190,15 +200,21 @@ def close_step(timeline: list[TimelineEntry]) -> TimelineEntry | None:
 
 
 def close_window(timeline: list[TimelineEntry], sync_interval: float,
-                 deadline: DeadlinePassed | None = None) -> CloseWindow:
+                 deadline: DeadlinePassed | None = None,
+                 synced: list[float] | None = None) -> CloseWindow:
     """The window from the first ``close`` step to the first ``settle`` step at or after it
-    or ``deadline`` (when chain time passed it), whichever came first."""
+    or ``deadline`` (when chain time passed it), whichever came first. ``synced``: the host
+    moments of the firmware's ``synced`` checkpoints (None or empty: not recorded)."""
     close = close_step(timeline)
     if close is None:
         return CloseWindow(None, None, None, sync_interval)
     settle = next((e for e in _ordered(timeline)
                    if _is_settle_step(e) and e.at >= close.at), None)
     window = CloseWindow(close, settle, None, sync_interval, deadline)
-    longest = Connectivity.from_timeline(timeline).longest_online(
-        _close_mined(timeline, close), window.end)
-    return CloseWindow(close, settle, longest, sync_interval, deadline)
+    conn = Connectivity.from_timeline(timeline)
+    start = _close_mined(timeline, close)
+    longest = conn.longest_online(start, window.end)
+    rounds = None if not synced else max(
+        (sum(lo <= t <= hi for t in synced) for lo, hi in conn.online_periods(start, window.end)),
+        default=0)
+    return CloseWindow(close, settle, longest, sync_interval, deadline, rounds)

@@ -674,6 +674,22 @@ def test_the_close_window_counts_online_time_only_once_the_close_is_mined():
     assert close_window(without_note, 0.2).longest_online == 0.5   # older histories
 
 
+def test_the_close_window_counts_sync_rounds_completed_after_the_close_not_seconds():
+    """stateful-4294967295: the close was mined, and 0.3 s later (more than the 0.2 s sync
+    interval) a warp took chain time past the deadline. On the loaded host the firmware's
+    round took longer than its interval: only one ``synced`` came in between, from a round
+    that had read the chain before the close. It could not have seen the close."""
+    timeline = [step_entry(10, "close"),
+                TimelineEntry(10.1, "close", CLOSE_MINED, {"block": 7}, None),
+                step_entry(10.4, "settle")]
+    one_round = close_window(timeline, 0.2, synced=[9.95, 10.25, 10.6])
+    assert one_round.longest_online > 0.2 and one_round.rounds == 1
+    assert not one_round.machine_could_act
+    two_rounds = close_window(timeline, 0.2, synced=[10.15, 10.35])
+    assert two_rounds.rounds == 2 and two_rounds.machine_could_act
+    assert close_window(timeline, 0.2).machine_could_act     # no checkpoints: seconds decide
+
+
 # ---------------------------------------------------------------------- unknown ground truth
 def test_unknown_dispenses_leave_the_invariants_that_read_them_undecided_with_the_reason():
     h = redeemed_base()
