@@ -154,10 +154,10 @@ class Outbox:
         the backup the SD card was restored from (the restored machine numbers on from the
         chain's count, which included it). While the chain held it nothing waited; a reorg
         that drops it leaves a gap every later transaction waits behind for ever, and its
-        bytes went with the old card. The transfer pays nothing and re-signs nothing: what
-        a forgotten redeem would have paid is in every later redeem's cumulative amount.
-        Persisted before it is sent, like every transaction, so a nonce is never signed
-        twice."""
+        bytes went with the old card (a pool drop does the same). The transfer pays nothing
+        and re-signs nothing: what a forgotten redeem would have paid is in every later
+        redeem's cumulative amount. Persisted before it is sent, like every transaction, so
+        a nonce is never signed twice."""
         if self.final_at_first_inclusion:
             return []
         stored = {t.nonce for t in self.store.outbox()}
@@ -169,8 +169,8 @@ class Outbox:
             signed = self.account.sign_transaction(
                 {**self._fields(nonce, 21_000), "to": self.account.address, "value": 0})
             tx_hash = signed.hash.to_0x_hex()
-            meta = {"reason": "a nonce used by a transaction this store does not remember "
-                              "was reorged out"}
+            meta = {"reason": "a transaction this store does not remember held this nonce "
+                              "and is no longer in the chain"}
             tx_id = self.store.outbox_add("nonce-fill", nonce, tx_hash,
                                           bytes(signed.raw_transaction), meta)
             log("tx-nonce-filled", nonce=nonce, hash=tx_hash, chain_nonce=chain_nonce,
