@@ -76,6 +76,16 @@ def redeem(h: History, seq: int, at: float | None) -> None:
         5_000 + block))
 
 
+def crossed_threshold() -> History:
+    """Online throughout, syncing every 0.3 s; the third coffee (T0 + 3) crosses the
+    threshold of 250."""
+    h = history()
+    syncs(h, T0, T0 + 20)
+    for seq in (1, 2, 3):
+        coffee(h, seq, T0 + seq)
+    return h
+
+
 def final(h: History, at: float) -> None:
     step(h, at, "final")
     syncs(h, at + 0.2, at + 1)
@@ -93,20 +103,14 @@ def test_the_tolerance_is_two_sync_rounds_and_a_second():
 
 
 def test_a_redeem_within_the_tolerance_of_crossing_the_threshold_holds():
-    h = history()
-    syncs(h, T0, T0 + 20)
-    for seq in (1, 2, 3):
-        coffee(h, seq, T0 + seq)
+    h = crossed_threshold()
     redeem(h, 3, T0 + 3 + 1.0)
     final(h, T0 + 20)
     assert inv9(h)[0] == "ok"
 
 
 def test_crossing_the_threshold_and_waiting_for_the_final_redeem_fails():
-    h = history()
-    syncs(h, T0, T0 + 20)
-    for seq in (1, 2, 3):
-        coffee(h, seq, T0 + seq)
+    h = crossed_threshold()
     final(h, T0 + 20)
     redeem(h, 3, T0 + 20.5)                       # the final phase's demanded redeem
     outcome, errors = inv9(h)
@@ -177,10 +181,7 @@ def test_an_open_redeem_holds_the_clock_until_it_is_final():
 
 
 def test_a_redeem_the_checkpoints_do_not_place_is_info():
-    h = history()
-    syncs(h, T0, T0 + 20)
-    for seq in (1, 2, 3):
-        coffee(h, seq, T0 + seq)
+    h = crossed_threshold()
     redeem(h, 3, None)
     final(h, T0 + 20)
     assert inv9(h)[0] == "info"
@@ -190,10 +191,7 @@ def test_a_redeem_that_leaves_less_than_the_threshold_unredeemed_meets_it():
     """Receipt 4 came while the redeem of receipt 3 was being signed (read before it was
     persisted): 100 stays unredeemed, below the threshold, so nothing is due until the
     interval; the final phase redeems the rest."""
-    h = history()
-    syncs(h, T0, T0 + 20)
-    for seq in (1, 2, 3):
-        coffee(h, seq, T0 + seq)
+    h = crossed_threshold()
     coffee(h, 4, T0 + 3.05)
     redeem(h, 3, T0 + 3.2)
     final(h, T0 + 20)
@@ -214,40 +212,30 @@ def test_a_redeem_that_leaves_the_threshold_or_more_unredeemed_does_not_meet_it(
         "threshold"
 
 
-def _signed_then_dropped(h: History, seq: int, at: float, reached: bool) -> None:
-    """The machine signs a redeem at ``at``; a reorg later takes it out of the chain and a
-    card restored from a backup forgets it: it is not in the final chain."""
-    tx = "0x" + f"{seq:02x}" * 32
-    mark(h, at, "redeem-signed", kind="redeem", hash=tx, sequence=seq,
-         cumulative=seq * PRICE)
+def _dropped_redeem_then_a_later_one(reached: bool) -> History:
+    """The machine signs a redeem of receipt 3 at T0 + 3.1, 0.1 s after it crossed the
+    threshold; a reorg later takes it out of the chain and a card restored from a backup
+    forgets it. The redeem in the final chain is receipt 4's, signed at T0 + 9.1. ``reached``:
+    the node received the dropped one (the RPC proxy delivered it)."""
+    h = crossed_threshold()
+    tx = "0x" + "03" * 32
+    mark(h, T0 + 3.1, "redeem-signed", kind="redeem", hash=tx, sequence=3,
+         cumulative=3 * PRICE)
     if reached:
-        h.sent_to_node.append(SentToNode(at + 0.01, tx, 31337))
+        h.sent_to_node.append(SentToNode(T0 + 3.11, tx, 31337))
+    coffee(h, 4, T0 + 9)
+    redeem(h, 4, T0 + 9.1)
+    final(h, T0 + 20)
+    return h
 
 
 def test_a_redeem_signed_on_time_that_a_reorg_took_out_met_the_policy():
-    """stateful-23022: the redeem was signed 0.1 s after the threshold was crossed; two
-    reorgs dropped it and a restored card forgot it, so the redeem in the final chain is a
-    later one. Paying is INV-2's; the policy only asks that the machine signed in time."""
-    h = history()
-    syncs(h, T0, T0 + 20)
-    for seq in (1, 2, 3):
-        coffee(h, seq, T0 + seq)
-    _signed_then_dropped(h, 3, T0 + 3.1, reached=True)
-    coffee(h, 4, T0 + 9)
-    redeem(h, 4, T0 + 9.1)
-    final(h, T0 + 20)
-    assert inv9(h)[0] == "ok"
+    """stateful-23022: paying is INV-2's; the policy only asks that the machine signed in
+    time."""
+    assert inv9(_dropped_redeem_then_a_later_one(reached=True))[0] == "ok"
 
 
 def test_a_redeem_signed_but_never_sent_meets_nothing():
-    h = history()
-    syncs(h, T0, T0 + 20)
-    for seq in (1, 2, 3):
-        coffee(h, seq, T0 + seq)
-    _signed_then_dropped(h, 3, T0 + 3.1, reached=False)   # the node never had it
-    coffee(h, 4, T0 + 9)
-    redeem(h, 4, T0 + 9.1)
-    final(h, T0 + 20)
-    outcome, errors = inv9(h)
-    assert outcome == "fail" and errors[0].evidence["obligation"][0]["acknowledged"][
-        "sequence"] == 3
+    outcome, errors = inv9(_dropped_redeem_then_a_later_one(reached=False))
+    assert outcome == "fail"
+    assert errors[0].evidence["obligation"][0]["acknowledged"]["sequence"] == 3
