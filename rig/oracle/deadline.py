@@ -13,10 +13,18 @@ So from the close on, chain time is at least
     timestamp(close block) + (t - t_mined) + seconds warped since the close step
 
 where the close transaction was mined (t_mined) no later than the timeline entry after the
-``close`` step: the step returns once it is mined. The deadline has passed at the first
-moment this lower bound reaches ``deadline + 1``: the warp entry that took it there, or the
-moment host time alone did. The ``settle`` step also warps (by an amount the timeline does
-not record); it ends the window by itself.
+``close`` step: the step returns once it is mined. The deadline has certainly passed at the
+first moment this lower bound reaches ``deadline + 1`` (``at``): the warp entry that took it
+there, or the moment host time alone did.
+
+Block timestamps are whole seconds, so chain time can also run up to a second ahead of that
+bound, and the close can have been mined as early as the close step's own entry. The
+deadline can therefore have passed as early as the first moment host time since the close
+step plus the seconds warped reach ``deadline - timestamp(close block)`` (``earliest``): a
+warp 14 ms after the close was mined can end the window at once. Whether the machine could
+act in the window is judged up to ``earliest``; ``at`` is when it certainly ended. The
+``settle`` step also warps (by an amount the timeline does not record); it ends the window
+by itself.
 
 This is evidence only when the final chain agrees: a scanned block (``History.blocks``) is
 past the deadline. Without one, or without a ``close`` step or a CloseRequested event, there
@@ -51,8 +59,8 @@ def warped_seconds(entry: TimelineEntry) -> int:
 
 @dataclass(frozen=True)
 class DeadlinePassed:
-    """The evidence that chain time passed the close deadline, and the host moment ``at``
-    by which it certainly had."""
+    """The evidence that chain time passed the close deadline, the host moment ``at`` by
+    which it certainly had, and the first moment ``earliest`` it can have."""
 
     at: float
     deadline: int
@@ -60,6 +68,7 @@ class DeadlinePassed:
     warped: int                 # chain seconds warped after the close step, up to ``at``
     by: TimelineEntry | None    # the warp that crossed it; None when host time alone did
     first_block_past: Block     # the final chain's first block above the deadline
+    earliest: float             # the first host moment chain time can have passed it
 
     @property
     def needed(self) -> int:
@@ -74,7 +83,8 @@ class DeadlinePassed:
                 f"first past it)")
 
     def to_json(self) -> dict:
-        return {"at": self.at, "deadline": self.deadline, "close_block": self.close.block,
+        return {"at": self.at, "earliest": self.earliest, "deadline": self.deadline,
+                "close_block": self.close.block,
                 "close_timestamp": self.close.timestamp, "chain_seconds_needed": self.needed,
                 "warped_s": self.warped, "by": asdict(self.by) if self.by else None,
                 "first_block_past": asdict(self.first_block_past)}
@@ -106,5 +116,7 @@ def deadline_passed(timeline: list[TimelineEntry], close_step: TimelineEntry,
     after = entries[entries.index(close_step) + 1:]
     if past is None or not after:
         return None
-    at, warped, by = _crossing(after, deadline + 1 - close.timestamp)
-    return DeadlinePassed(at, deadline, close, warped, by, past)
+    needed = deadline + 1 - close.timestamp
+    at, warped, by = _crossing(after, needed)
+    earliest, _, _ = _crossing([close_step, *after], needed - 1)
+    return DeadlinePassed(at, deadline, close, warped, by, past, min(earliest, at))

@@ -128,8 +128,10 @@ class CloseWindow:
     """The challenge window as the rig drove it, and how long the machine could act in it.
 
     It ends at the ``settle`` step or when chain time passed the deadline (``deadline``),
-    whichever came first. ``longest_online`` is None when the timeline has no ``close`` step
-    (window unknown).
+    whichever came first. ``longest_online`` and ``rounds`` are measured up to the first
+    moment it can have ended (``DeadlinePassed.earliest``), since a redeem after that may be
+    refused; ``longest_online`` is None when the timeline has no ``close`` step (window
+    unknown).
     """
 
     close: TimelineEntry | None
@@ -210,11 +212,14 @@ def close_window(timeline: list[TimelineEntry], sync_interval: float,
         return CloseWindow(None, None, None, sync_interval)
     settle = next((e for e in _ordered(timeline)
                    if _is_settle_step(e) and e.at >= close.at), None)
-    window = CloseWindow(close, settle, None, sync_interval, deadline)
+    # The machine is judged on what it could do before the window can have ended: a settle,
+    # or the first moment chain time can have passed the deadline (not when it certainly had).
+    acting_end = min(settle.at if settle is not None else math.inf,
+                     deadline.earliest if deadline is not None else math.inf)
     conn = Connectivity.from_timeline(timeline)
     start = _close_mined(timeline, close)
-    longest = conn.longest_online(start, window.end)
+    longest = conn.longest_online(start, acting_end)
     rounds = None if not synced else max(
-        (sum(lo <= t <= hi for t in synced) for lo, hi in conn.online_periods(start, window.end)),
+        (sum(lo <= t <= hi for t in synced) for lo, hi in conn.online_periods(start, acting_end)),
         default=0)
     return CloseWindow(close, settle, longest, sync_interval, deadline, rounds)

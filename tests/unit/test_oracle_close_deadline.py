@@ -13,9 +13,10 @@ import json
 
 import pytest
 
-from rig.history import Block, History
+from rig.history import Block, History, TimelineEntry
 from rig.oracle import HistoryError, OracleReport, check
-from tests.unit.test_oracle import PHONE_A, T0, _event, _fault, _redeem, _step, base
+from rig.oracle.online import CLOSE_MINED
+from tests.unit.test_oracle import PHONE_A, T0, _event, _fault, _mark, _redeem, _step, base
 from tests.unit.timeline_vocabulary import fault_entry, step_entry
 
 CLOSE_TS = 5_200
@@ -100,6 +101,36 @@ def test_without_a_block_past_the_deadline_the_reading_stays_strict():
     window = report.verdict("INV-2").first.evidence.get("close_window")
     assert window is None                          # no exemption, so no exemption evidence
     assert report.verdict("INV-7").first.evidence["close_window"][0]["ended_by"] is None
+
+
+def test_rounds_after_the_first_moment_the_deadline_can_have_passed_do_not_count():
+    """stateful-4294967295, second half: the close was mined at T0+30.3 into a block whose
+    timestamp is whole seconds, and a warp of exactly the challenge period came 14 ms later.
+    Chain time can then already be past the deadline (the close can have been mined just
+    before its block's second ended): the machine's two rounds in the next second, which
+    certainly ended before the deadline's latest moment, came too late to redeem."""
+    h = base()
+    _redeem(h, 1, 100, PHONE_A)
+    _step(h, T0 + 30, "close")
+    _event(h, "CloseRequested", CLOSE_TS - 5_000, by="0x" + "c0" * 20, deadline=DEADLINE)
+    h.timeline.append(TimelineEntry(T0 + 30.3, "close", CLOSE_MINED, {"block": 200}, None))
+    _time_warp(h, T0 + 30.314, PERIOD)
+    for at in (T0 + 30.5, T0 + 30.9):
+        _mark(h, at, "synced")
+    _entry(h, T0 + 60, "final", "step")
+    _chain(h, CLOSE_TS + PERIOD + 1)             # the machine's redeem, refused
+    report = check(h)
+    assert outcomes(report) == EXEMPT, report.render_text()
+    window = report.verdict("INV-7").first.evidence["close_window"][0]
+    assert window["machine_could_act"] is False and window["sync_rounds"] == 0
+    passed = window["deadline_passed"]
+    assert passed["earliest"] == pytest.approx(T0 + 30.314)
+    assert passed["at"] == pytest.approx(T0 + 31.3)        # certainly: a second later
+
+    h.marks = [m for m in h.marks if m.name != "synced"]   # two rounds before the warp
+    for at in (T0 + 30.305, T0 + 30.31):
+        _mark(h, at, "synced")
+    assert outcomes(check(h)) == STRICT
 
 
 def test_a_warp_short_of_the_deadline_leaves_the_final_heal_inside_the_window():
