@@ -43,6 +43,7 @@ RECEIPT_POLL_GROWTH = 1.5
 RECEIPT_POLL_MAX = 0.25
 SHOWN_READ_ATTEMPTS = 5     # a read of what the node has shown, before it is inconsistent
 SHOWN_READ_PAUSE = 0.05
+SETTLE_TIMEOUT = 10.0       # for the transactions in the pool to be mined (settle_mining)
 
 Account.enable_unaudited_hdwallet_features()
 
@@ -239,7 +240,7 @@ class Chain:
         Reverting consumes the snapshot (and every newer one), so callers keep the new id.
         """
         self.require("snapshot")
-        if not self.rpc("evm_revert", snapshot_id):
+        if not self._revert(snapshot_id):
             raise RpcError("evm_revert", 0, f"unknown or consumed snapshot {snapshot_id}")
         return self.snapshot()
 
@@ -250,8 +251,46 @@ class Chain:
         try:
             yield
         finally:
-            self.rpc("evm_revert", snap)
+            self._revert(snap)
             self.restore_settings(settings)
+
+    def _revert(self, snapshot_id: str) -> bool:
+        """``evm_revert`` once no block is being mined and the pool is empty: what was sent
+        before the revert belongs to the state it undoes, not to the next test's chain."""
+        self.settle_mining()
+        self._drop_pool()
+        return bool(self.rpc("evm_revert", snapshot_id))
+
+    def settle_mining(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until the node is mining no block of the transactions sent to it.
+
+        anvil (1.7.1) reverts a snapshot, rolls back and reorgs without waiting for the block
+        its miner is building: a block that lands meanwhile is stored on top of the blocks
+        the call removed, and those numbers stay empty for good (every later read of them is
+        null). With automine on, a transaction the next block could include is being mined
+        or about to be; once none is (the node's pending block is empty) no block is in
+        flight. One it cannot include (a price below the base fee, a nonce gap) is not
+        waited for; with automine off nothing is mined until someone asks."""
+        if not self.has("automine_status") or not self.automine():
+            return
+        deadline = time.monotonic() + timeout
+        pause = RECEIPT_POLL_FIRST
+        while (self.rpc("eth_getBlockByNumber", "pending", False) or {}).get("transactions"):
+            if time.monotonic() > deadline:
+                raise TimeExhausted(f"the node {self.client_version!r} at {self.url} still "
+                                    f"had transactions to mine after {timeout} s")
+            time.sleep(pause)
+            pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX)
+
+    def _drop_pool(self) -> None:
+        """Drop what is left in the pool (held by automine off, a nonce gap, a price)."""
+        if self.has("txpool", "drop_tx"):
+            for tx_hash in self._pool("pending") | self._pool("queued"):
+                self.drop_transaction(tx_hash)
+
+    def _pool(self, part: str) -> set[str]:
+        content = self.txpool_content().get(part) or {}
+        return {tx["hash"] for by_nonce in content.values() for tx in by_nonce.values()}
 
     def node_settings(self) -> NodeSettings:
         """What a snapshot does not cover: one test's squeeze or held mining must not starve
@@ -331,16 +370,15 @@ class Chain:
     def reorg(self, depth: int, txs: list[tuple[bytes | str, int]] = ()) -> None:  # type: ignore[assignment]
         """Replace the last ``depth`` blocks; ``txs`` are (raw tx or hash, block offset)."""
         pairs = [[HexBytes(t).to_0x_hex(), off] for t, off in txs]
+        self.settle_mining()
         self.dev_rpc("reorg", depth, pairs)
 
     def rollback(self, depth: int = 1) -> None:
+        self.settle_mining()
         self.dev_rpc("rollback", depth)
 
     def drop_transaction(self, tx_hash: bytes | str) -> None:
         self.dev_rpc("drop_tx", HexBytes(tx_hash).to_0x_hex())
-
-    def drop_all_transactions(self) -> None:
-        self.anvil_rpc("anvil_dropAllTransactions")
 
     def txpool_content(self) -> dict:
         return self.dev_rpc("txpool")
@@ -351,9 +389,7 @@ class Chain:
         if not self.has("txpool"):
             block = self.rpc("eth_getBlockByNumber", "pending", False) or {}
             return {HexBytes(h).to_0x_hex() for h in block.get("transactions", [])}
-        pool = self.txpool_content()
-        return {tx["hash"] for by_nonce in pool.get("pending", {}).values()
-                for tx in by_nonce.values()}
+        return self._pool("pending")
 
     def trace_output(self, tx_hash: bytes | str) -> str | None:
         """A mined transaction's return (revert) data, from the node's trace: the call

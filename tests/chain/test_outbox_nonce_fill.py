@@ -34,7 +34,6 @@ def _forgotten_then_reorged(platform: Platform, tmp_path: Path
     (n + 1), mined and final; a reorg then drops both. Returns (w3, outbox, store, n, the
     forgotten transaction's bytes)."""
     chain, machine = platform.chain, platform.actors.machine
-    chain.drop_all_transactions()   # a revert keeps the pool: start without another test's
     w3 = Web3(Web3.HTTPProvider(chain.url))
     store = Store(tmp_path / "sd" / "machine.db")
     outbox = Outbox(w3, machine, store, RigPort(None, (), Clock()), w3.eth.chain_id, 1)

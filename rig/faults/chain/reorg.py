@@ -36,6 +36,7 @@ class ChainReorg(Fault):
 
     def fire(self, ctx: FaultContext) -> None:
         chain = ctx.chain
+        chain.settle_mining()     # a block still being mined would land on the reorged chain
         tip = chain.block_number
         self.require(self.depth <= tip,
                      f"depth {self.depth} reaches below genesis (the chain is at block {tip})")
