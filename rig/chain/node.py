@@ -283,8 +283,12 @@ class Chain:
             pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX)
 
     def _drop_pool(self) -> None:
-        """Drop what is left in the pool (held by automine off, a nonce gap, a price)."""
-        if self.has("txpool", "drop_tx"):
+        """Drop what is left in the pool (held by automine off, a nonce gap, a price). anvil's
+        ``anvil_dropTransaction`` drops only ready transactions; one queued behind a nonce
+        gap would be mined once another test's sender reached its nonce."""
+        if self.is_anvil:
+            self.anvil_rpc("anvil_dropAllTransactions")
+        elif self.has("txpool", "drop_tx"):
             for tx_hash in self._pool("pending") | self._pool("queued"):
                 self.drop_transaction(tx_hash)
 

@@ -69,13 +69,22 @@ def test_undoing_blocks_while_one_is_mined_leaves_no_hole(
 
 @pytest.mark.needs("snapshot", "automine", "txpool", "drop_tx")
 def test_a_revert_leaves_nothing_in_the_pool_for_the_next_state(isolated_chain: Chain) -> None:
+    """One held by automine off would be mined into the next test's first block; one queued
+    behind a nonce gap once that test's sender reached its nonce."""
     c = isolated_chain
     snap = c.snapshot()
     base = c.block_number
     c.set_automine(False)
+    nonce = c.w3.eth.get_transaction_count(dev_account(SENDER).address)
     held = _send(c, to=dev_account(SENDER + 1).address, value=1)
+    gapped = _send(c, to=dev_account(SENDER + 1).address, value=2, nonce=nonce + 2)
     c.revert(snap)
     c.set_automine(True)
+    assert c.txpool_content() == {"pending": {}, "queued": {}}
     c.mine(1)
+    _send(c, to=dev_account(SENDER + 1).address, value=3, nonce=nonce)
+    _send(c, to=dev_account(SENDER + 1).address, value=4, nonce=nonce + 1)
+    c.settle_mining()
     assert c.block(base + 1)["transactions"] == []
     assert c.rpc("eth_getTransactionReceipt", held) is None
+    assert c.rpc("eth_getTransactionReceipt", gapped) is None
