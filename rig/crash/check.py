@@ -29,14 +29,19 @@ def check_state(trace: Trace, state: CrashState, directory: Path) -> list[str]:
         return [f"open: {e}"]
     except Exception as e:  # anything but a clear StoreError is itself a finding
         return [f"open: {type(e).__name__} instead of a StoreError: {e}"]
+    snap: Snapshot | None = None
     try:
         snap = read_snapshot(store)
         failures = _usable(store, snap)
+    except (StoreError, apsw.Error) as e:   # opened, but its contents cannot be read back
+        failures = [f"read: {type(e).__name__} reading the recovered store: {e}"]
     finally:
         store.close()
     rows, integrity = _raw(db)
     if integrity != ["ok"]:
         failures.insert(0, f"integrity: {integrity[:3]}")
+    if snap is None:
+        return failures
     return (failures + snapshot_problems(snap, rows) + _durability(trace, state, snap)
             + _atomicity(trace, state, snap))
 

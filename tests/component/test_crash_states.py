@@ -80,6 +80,16 @@ def test_no_fsync_control_loses_acknowledged_receipts(rng: random.Random):
     assert any(t.startswith("durability: receipt #") and t.endswith("is lost") for t in texts)
 
 
+def test_a_recovered_store_that_cannot_be_read_back_is_a_violation_not_a_crash():
+    """A CI run's no_fsync control (seed 1008606759): one reordered crash state opened, and
+    reading it raised CorruptError, which ended the whole exploration instead of counting."""
+    result = explore(ExploreConfig(states=SMALL, seed=1008606759, defect="no_fsync"))
+    assert len(result.explored) == SMALL
+    unreadable = [v for v in result.violations
+                  if any(f.startswith("read: CorruptError") for f in v.failures)]
+    assert [v.state.kind for v in unreadable] == ["reordered"], _failures(result)
+
+
 def test_journal_off_control_breaks_atomicity(rng: random.Random):
     result = explore(ExploreConfig(states=SMALL, seed=rng.randrange(2**32),
                                    defect="journal_off"))
