@@ -19,7 +19,13 @@ from rig.oracle.deadline import DeadlinePassed, deadline_passed
 from rig.oracle.effects import change_of
 from rig.oracle.errors import HistoryError
 from rig.oracle.ledger import Ledger
-from rig.oracle.online import CloseWindow, close_step, close_window, is_close_step
+from rig.oracle.online import (
+    CloseWindow,
+    close_step,
+    close_window,
+    is_close_step,
+    redeems_undone,
+)
 from rig.oracle.owed import Owed
 
 
@@ -83,7 +89,9 @@ class Facts:
             change_of(entry)
         facts = cls(h, signed, dispensed, acks, events,
                     close_window(h.timeline, _sync_interval(h), _deadline(h, events),
-                                 sorted(m.at for m in h.marks if m.name == "synced")))
+                                 sorted(m.at for m in h.marks if m.name == "synced"),
+                                 redeems_undone(h.timeline, {t.hash for t in h.machine_txs
+                                                             if t.kind == "redeem"})))
         _ = facts.ledger          # malformed events or credits fail here, before any verdict
         return facts
 

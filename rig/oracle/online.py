@@ -24,6 +24,7 @@ machine is taken to have been online (the strict reading: an exemption needs evi
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,10 @@ __all__ = ["OFFLINE", "CloseWindow", "Connectivity",
 
 CLOSE_MINED = "mined"
 """The timeline action the close step records once its transaction is in a block."""
+DROPPED = "dropped"
+"""The timeline action of a fault that took transactions out of the chain or the pool; its
+note names their hashes (``chain.reorg``, ``chain.drop_tx``)."""
+_TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 OFFLINE = frozenset({Effect.CUTS_UPLINK, Effect.SLOWS_UPLINK, Effect.HOLDS_MINING,
                      Effect.REFUSES_TRANSACTIONS, Effect.RESTARTS_NODE,
@@ -201,12 +206,24 @@ def close_step(timeline: list[TimelineEntry]) -> TimelineEntry | None:
     return next((e for e in _ordered(timeline) if is_close_step(e)), None)
 
 
+def redeems_undone(timeline: list[TimelineEntry], redeems: set[str]) -> list[float]:
+    """Host moments a fault took one of the machine's ``redeems`` (transaction hashes) out of
+    the chain or the pool: from there the machine must sync again to see it gone and send it
+    again before its redeem can count."""
+    wanted = {r.lower() for r in redeems}
+    return [e.at for e in timeline if e.action == DROPPED and e.note
+            and any(h.lower() in wanted for h in _TX_HASH.findall(e.note))]
+
+
 def close_window(timeline: list[TimelineEntry], sync_interval: float,
                  deadline: DeadlinePassed | None = None,
-                 synced: list[float] | None = None) -> CloseWindow:
+                 synced: list[float] | None = None,
+                 undone: list[float] | None = None) -> CloseWindow:
     """The window from the first ``close`` step to the first ``settle`` step at or after it
     or ``deadline`` (when chain time passed it), whichever came first. ``synced``: the host
-    moments of the firmware's ``synced`` checkpoints (None or empty: not recorded)."""
+    moments of the firmware's ``synced`` checkpoints (None or empty: not recorded);
+    ``undone``: moments a fault took a redeem of the machine away (``redeems_undone``), after
+    which its rounds count afresh."""
     close = close_step(timeline)
     if close is None:
         return CloseWindow(None, None, None, sync_interval)
@@ -217,7 +234,8 @@ def close_window(timeline: list[TimelineEntry], sync_interval: float,
     acting_end = min(settle.at if settle is not None else math.inf,
                      deadline.earliest if deadline is not None else math.inf)
     conn = Connectivity.from_timeline(timeline)
-    start = _close_mined(timeline, close)
+    mined = _close_mined(timeline, close)
+    start = max([mined, *(t for t in undone or () if mined <= t <= acting_end)])
     longest = conn.longest_online(start, acting_end)
     rounds = None if not synced else max(
         (sum(lo <= t <= hi for t in synced) for lo, hi in conn.online_periods(start, acting_end)),

@@ -10,6 +10,7 @@ the fault schedule of property-testing.md finding 1 (stateful-81586).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -131,6 +132,38 @@ def test_rounds_after_the_first_moment_the_deadline_can_have_passed_do_not_count
     for at in (T0 + 30.305, T0 + 30.31):
         _mark(h, at, "synced")
     assert outcomes(check(h)) == STRICT
+
+
+def test_a_redeem_a_reorg_took_away_just_before_the_deadline_is_not_held_against_the_machine():
+    """A CI run's `stateful-62413`: the machine redeemed inside the window, a reorg deeper
+    than its confirmations dropped the redeem, and a warp 22 ms later took chain time past
+    the deadline; its redeem sent again reverted. Its rounds before the reorg do not count:
+    it had to see the redeem gone first. A reorg that dropped something else changes
+    nothing."""
+    h = base()
+    _step(h, T0 + 30, "close")
+    _event(h, "CloseRequested", CLOSE_TS - 5_000, by="0x" + "c0" * 20, deadline=DEADLINE)
+    h.timeline.append(TimelineEntry(T0 + 30.01, "close", CLOSE_MINED, {"block": 200}, None))
+    for at in (T0 + 30.5, T0 + 31.0, T0 + 31.5):
+        _mark(h, at, "synced")
+    _redeem(h, 2, 300, PHONE_A, status=0)          # sent again after the deadline: reverted
+    redeem = h.machine_txs[-1].hash
+    reorg, at = fault_entry(T0 + 32, "chain.reorg", "dropped", depth=3), len(h.timeline)
+    h.timeline.append(reorg)
+    _time_warp(h, T0 + 32.02, PERIOD)
+    _entry(h, T0 + 60, "final", "step")
+    _chain(h, CLOSE_TS + 2 + PERIOD)
+
+    def dropping(tx_hash: str) -> History:
+        h.timeline[at] = replace(
+            reorg, note=f"{tx_hash} (from 0x{'22' * 20}, block 201)")
+        return h
+
+    assert outcomes(check(dropping("0x" + "ab" * 32))) == STRICT   # another transaction
+    report = check(dropping(redeem))
+    assert outcomes(report) == EXEMPT, report.render_text()
+    window = report.verdict("INV-7").first.evidence["close_window"][0]
+    assert window["machine_could_act"] is False and window["sync_rounds"] == 0
 
 
 def test_a_warp_short_of_the_deadline_leaves_the_final_heal_inside_the_window():
