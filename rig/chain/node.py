@@ -283,18 +283,12 @@ class Chain:
             pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX)
 
     def _drop_pool(self) -> None:
-        """Drop what is left in the pool (held by automine off, a nonce gap, a price). anvil's
-        ``anvil_dropTransaction`` drops only ready transactions; one queued behind a nonce
-        gap would be mined once another test's sender reached its nonce."""
+        """Drop what is left in anvil's pool (held by automine off, a nonce gap, a price): its
+        ``anvil_dropTransaction`` drops only ready transactions, and one queued behind a nonce
+        gap would be mined once another test's sender reached its nonce. Hardhat mines inside
+        the call that sends and shows no pool; other nodes keep theirs."""
         if self.is_anvil:
             self.anvil_rpc("anvil_dropAllTransactions")
-        elif self.has("txpool", "drop_tx"):
-            for tx_hash in self._pool("pending") | self._pool("queued"):
-                self.drop_transaction(tx_hash)
-
-    def _pool(self, part: str) -> set[str]:
-        content = self.txpool_content().get(part) or {}
-        return {tx["hash"] for by_nonce in content.values() for tx in by_nonce.values()}
 
     def node_settings(self) -> NodeSettings:
         """What a snapshot does not cover: one test's squeeze or held mining must not starve
@@ -393,7 +387,9 @@ class Chain:
         if not self.has("txpool"):
             block = self.rpc("eth_getBlockByNumber", "pending", False) or {}
             return {HexBytes(h).to_0x_hex() for h in block.get("transactions", [])}
-        return self._pool("pending")
+        pool = self.txpool_content()
+        return {tx["hash"] for by_nonce in pool.get("pending", {}).values()
+                for tx in by_nonce.values()}
 
     def trace_output(self, tx_hash: bytes | str) -> str | None:
         """A mined transaction's return (revert) data, from the node's trace: the call
