@@ -267,20 +267,44 @@ class Chain:
         anvil (1.7.1) reverts a snapshot, rolls back and reorgs without waiting for the block
         its miner is building: a block that lands meanwhile is stored on top of the blocks
         the call removed, and those numbers stay empty for good (every later read of them is
-        null). With automine on, a transaction the next block could include is being mined
-        or about to be; once none is (the node's pending block is empty) no block is in
-        flight. One it cannot include (a price below the base fee, a nonce gap) is not
-        waited for; with automine off nothing is mined until someone asks."""
+        null). With automine on, a block is in flight while the node's pending block holds a
+        transaction, and also after the miner has executed it but not yet stored its block
+        (the pool still holds it, below its sender's nonce). One the next block cannot
+        include (a price below the base fee, a nonce gap) is not waited for; with automine
+        off nothing is mined until someone asks."""
         if not self.has("automine_status") or not self.automine():
             return
         deadline = time.monotonic() + timeout
         pause = RECEIPT_POLL_FIRST
-        while (self.rpc("eth_getBlockByNumber", "pending", False) or {}).get("transactions"):
+        while self._block_in_flight():
             if time.monotonic() > deadline:
                 raise TimeExhausted(f"the node {self.client_version!r} at {self.url} still "
                                     f"had transactions to mine after {timeout} s")
             time.sleep(pause)
             pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX)
+
+    def _block_in_flight(self) -> bool:
+        """anvil executes a block's transactions, releases its state (the senders' nonces
+        move on, the pending block no longer shows them) and only then stores the block; its
+        pool drops them after that. So a ready transaction below its sender's nonce is one
+        whose block is still being stored."""
+        if not self.has("txpool"):
+            return bool((self.rpc("eth_getBlockByNumber", "pending", False) or {})
+                        .get("transactions"))
+        ready = [tx for by_nonce in self.txpool_content().get("pending", {}).values()
+                 for tx in by_nonce.values()]
+        if not ready:
+            return False
+        if (self.rpc("eth_getBlockByNumber", "pending", False) or {}).get("transactions"):
+            return True
+        nonces: dict[str, int] = {}
+        for tx in ready:
+            sender = tx["from"]
+            if sender not in nonces:
+                nonces[sender] = int(self.rpc("eth_getTransactionCount", sender, "latest"), 16)
+            if int(tx["nonce"], 16) < nonces[sender]:
+                return True
+        return False
 
     def _drop_pool(self) -> None:
         """Drop what is left in anvil's pool (held by automine off, a nonce gap, a price): its
