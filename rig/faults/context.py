@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,3 +37,8 @@ class FaultContext:
     @property
     def chain(self) -> Chain:
         return self.machine.chain
+
+    def chain_quiet(self) -> AbstractContextManager[None]:
+        """The firmware's requests wait at its RPC proxy inside: a fault that rewrites the
+        chain reads and changes it with nothing of the firmware's landing in between."""
+        return self.machine.proxy.held()

@@ -13,6 +13,7 @@ import socket
 import struct
 from collections.abc import Callable
 
+from rig.net.gate import Gate
 from rig.net.http import (
     HttpFramingError,
     HttpMessage,
@@ -40,12 +41,13 @@ CONNECT_TIMEOUT = 5.0
 class Link:
     def __init__(self, link_id: int, client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
                  upstream: tuple[str, int], toxics: Callable[[], tuple[Toxic, ...]],
-                 stats: ProxyStats):
+                 stats: ProxyStats, gate: Gate):
         self.id = link_id
         self.client_r, self.client_w = client
         self.upstream = upstream
         self.toxics = toxics
         self.stats = stats
+        self.gate = gate
         self.up_r: asyncio.StreamReader | None = None
         self.up_w: asyncio.StreamWriter | None = None
         self.closed = False
@@ -129,10 +131,11 @@ class Link:
                 await self.client_w.drain()
                 self.stats.record(self.id, "bad-message", "protocol upgrade refused")
                 return
-            await self._transmit(req.raw, Message(UPSTREAM, self.id, methods), self.up_w)
-            self.stats.count("forwarded", methods)
-            self.stats.watch(raw_txs_sent(self.id, req.body), [])
-            resp = await read_response(self.up_r, req.method)
+            async with self.gate.passage():
+                await self._transmit(req.raw, Message(UPSTREAM, self.id, methods), self.up_w)
+                self.stats.count("forwarded", methods)
+                self.stats.watch(raw_txs_sent(self.id, req.body), [])
+                resp = await read_response(self.up_r, req.method)
             await self._transmit(resp.raw, Message(DOWNSTREAM, self.id, methods), self.client_w)
             self.stats.count("answered", methods)
             self.stats.watch([], chain_id_answers(self.id, req.body, resp.body))

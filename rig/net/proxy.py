@@ -18,10 +18,11 @@ import contextlib
 import itertools
 import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 from emulators.realtime import answer_promptly
+from rig.net.gate import Gate, GateTimeout
 from rig.net.link import Link
 from rig.net.stats import ProxyStats
 from rig.net.toxics import Toxic, make_toxic
@@ -30,6 +31,7 @@ T = TypeVar("T")
 OFFLINE = "offline"
 _WILDCARD = ("0.0.0.0", "::", "")
 _CALL_TIMEOUT = 10.0
+HOLD_TIMEOUT = 5.0     # for the node to answer what was sent before a hold
 
 
 class ProxyError(RuntimeError):
@@ -49,6 +51,7 @@ class RpcProxy:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
+        self._gate: Gate | None = None
 
     def __repr__(self) -> str:
         names = [t.name for t in self._toxics]
@@ -60,6 +63,7 @@ class RpcProxy:
         if self._thread is not None:
             raise ProxyError("the RPC proxy is already started")
         answer_promptly()
+        self._gate = Gate()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="rpc-proxy",
                                         daemon=True)
@@ -172,6 +176,28 @@ class RpcProxy:
         elif self.online:
             self.add("blackhole", name=OFFLINE)
 
+    @contextlib.contextmanager
+    def held(self, timeout: float = HOLD_TIMEOUT) -> Iterator[None]:
+        """Nothing the firmware sends reaches the node inside: its requests wait here, and
+        the block begins once the node has answered those already sent (``gate``). A
+        request a toxic swallows (blackhole) is not waited for; one it delays is."""
+        gate = self._gate
+        if gate is None:
+            raise ProxyError("the RPC proxy is not running: call start() first")
+        try:
+            self._call(gate.hold(timeout))
+        except GateTimeout as e:
+            raise ProxyError(f"cannot hold the firmware's requests: {e}") from e
+
+        async def release() -> None:
+            gate.release()
+
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ProxyError):   # stopped inside the hold: nothing waits
+                self._call(release())
+
     @property
     def active_links(self) -> int:
         return len(self._links)
@@ -179,8 +205,9 @@ class RpcProxy:
     # ------------------------------------------------------------------ plumbing
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        assert self._gate is not None
         link = Link(next(self._ids), (reader, writer), (self.upstream_host, self.upstream_port),
-                    self._current_toxics, self.stats)
+                    self._current_toxics, self.stats, self._gate)
         self._links.add(link)
         try:
             await link.run()

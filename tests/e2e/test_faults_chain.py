@@ -24,7 +24,7 @@ from web3 import HTTPProvider, Web3
 from firmware.chain.abi import PAYMENT_PROVIDER
 from firmware.chain.signers import SignerLog
 from rig.chain.anvil import Anvil
-from rig.chain.node import Chain
+from rig.chain.node import Chain, dev_account
 from rig.faults import FaultError, make_fault
 from rig.harness.assemble import build_machine
 from rig.harness.machine_rig import MachineRig
@@ -222,6 +222,53 @@ def test_reorg_beyond_the_confirmation_depth_reopens_the_final_redeem(machine_fa
     (reorged,) = [e for e in events if e["event"] == "tx-reorged-out"]
     assert reorged["hash"] == final.data["hash"] and reorged["was"] == "confirmed"
     assert reorged["beyond_confirmations"] is True
+
+
+def test_a_reorg_holds_what_the_machine_sends_meanwhile(machine_factory):
+    """Finding 20: a transaction sent through the machine's uplink while the reorg read and
+    unwound the chain landed on top of the removed blocks (their numbers read null for good)
+    and was missing from the fault's record of what it dropped. The fault holds the
+    machine's requests at its proxy. A client sending transfers through that proxy as fast
+    as it can, across ten reorgs: the chain stays whole, and each transfer is in the chain,
+    named as dropped, or waiting in the pool (sent after a reorg with a nonce read before
+    it)."""
+    m = machine_factory()
+    idle(m)
+    sender, to = dev_account(12), dev_account(13).address
+    through = Web3(HTTPProvider(m.proxy.url))
+    sent: list[str] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        while not stop.is_set():
+            nonce = through.eth.get_transaction_count(sender.address, "pending")
+            tx = sender.sign_transaction({"to": to, "value": 1, "gas": 21_000, "nonce": nonce,
+                                          "gasPrice": 3 * through.eth.gas_price,
+                                          "chainId": m.chain.chain_id})
+            sent.append(through.eth.send_raw_transaction(tx.raw_transaction).to_0x_hex())
+
+    client = threading.Thread(target=send, daemon=True)
+    ctx, dropped = fault_ctx(m), set()
+    client.start()
+    try:
+        for depth in (1, 2) * 5:
+            m.chain.wait_blocks(depth + 1, timeout=10)     # the client's transfers mined
+            fault = make_fault("chain.reorg", {"depth": depth})
+            fault.fire(ctx)
+            dropped |= set(fault.dropped)  # type: ignore[attr-defined]
+    finally:
+        stop.set()
+        client.join(10)
+    m.chain.settle_mining()
+    assert [n for n in range(m.chain.block_number + 1)
+            if m.chain.rpc("eth_getBlockByNumber", hex(n), False) is None] == []
+    assert dropped, "no reorg dropped a transfer: the client was not sending"
+    pool = m.chain.txpool_content()     # sent after a reorg, behind a nonce it dropped
+    waiting = {tx["hash"] for part in pool.values() for by_nonce in part.values()
+               for tx in by_nonce.values()}
+    lost = [h for h in sent if h not in dropped | waiting
+            and m.chain.rpc("eth_getTransactionReceipt", h) is None]
+    assert lost == [], f"{len(lost)} transfer(s) neither in the chain nor named as dropped"
 
 
 def test_drop_tx_the_firmware_resends_the_dropped_redeem(machine_factory):

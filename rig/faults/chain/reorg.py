@@ -35,6 +35,12 @@ class ChainReorg(Fault):
         self.dropped: list[str] = []   # hashes of the transactions the last fire removed
 
     def fire(self, ctx: FaultContext) -> None:
+        # With the firmware's requests held, what the fault reads is what it drops, and no
+        # transaction lands while anvil unwinds (rig/net/gate.py).
+        with ctx.chain_quiet():
+            self._reorg(ctx)
+
+    def _reorg(self, ctx: FaultContext) -> None:
         chain = ctx.chain
         chain.settle_mining()     # a block still being mined would land on the reorged chain
         tip = chain.block_number
