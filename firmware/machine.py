@@ -45,7 +45,8 @@ class Machine:
                                 self.sensors.brewing_unsafe_reason,
                                 self.sensors.selected_product,
                                 board_synced=lambda: self._board_synced,
-                                closed_window_reason=self.chain.closed_window_reason)
+                                closed_window_reason=self.chain.closed_window_reason,
+                                deposit_now=self.chain.deposit_now)
         self.reader = NfcReader(cfg.nfc_device)
         self.port.handlers.update(status=lambda _m: self.status(),
                                   redeem=lambda _m: self.chain.request_redeem())

@@ -74,6 +74,8 @@ class PaymentDesk:
     board_synced: Callable[[], bool] = lambda: True  # brew ids and forgotten brews settled
     # Why a receipt taken now could no longer be redeemed (the close window is over), or None
     closed_window_reason: Callable[[], str | None] = lambda: None
+    # The channel's deposit on-chain now, or None when the chain cannot be reached
+    deposit_now: Callable[[], int | None] = lambda: None
 
     def __post_init__(self) -> None:
         c = self.cfg.chain
@@ -240,9 +242,12 @@ class PaymentDesk:
             return self._ignored("cumulative does not grow", last.sequence)
         if last.cumulative_amount > view.deposit and not self.cfg.defect("ignore_offline_bound"):
             # Never redeemable (the contract refuses it) and a credit the deposit cannot pay:
-            # the offline bound holds for recovered receipts as for signed ones.
-            return self._ignored(f"cumulative {last.cumulative_amount} exceeds the "
-                                 f"{view.deposit} deposit last seen on-chain", last.sequence)
+            # the offline bound holds for recovered receipts as for signed ones. But the view
+            # may predate a top-up (an old card put back): refused on it, the newest receipt
+            # would be lost and another phone sold to below it, so the chain decides.
+            too_high = self._beyond_deposit(last.cumulative_amount, view)
+            if too_high:
+                return self._ignored(too_high, last.sequence)
         try:
             signer = self._verify(last.sequence, last.cumulative_amount, last.signature, view)
         except PaymentError as e:
@@ -261,6 +266,17 @@ class PaymentDesk:
                   cumulative=last.cumulative_amount, credit=credit)
         self.port.checkpoint("receipt-recovered", sequence=last.sequence,
                              cumulative=last.cumulative_amount, credit=credit)
+        return ""
+
+    def _beyond_deposit(self, cumulative: int, view: ChannelView) -> str:
+        """Why ``cumulative`` exceeds the deposit, read from the chain now; "" if it does not."""
+        deposit = self.deposit_now()
+        if deposit is None:
+            return (f"cumulative {cumulative} exceeds the {view.deposit} deposit last seen "
+                    f"on-chain, and the chain cannot be reached to see a top-up")
+        if cumulative > deposit:
+            return f"cumulative {cumulative} exceeds the {deposit} deposit on-chain"
+        self._log("deposit-refreshed", stored=view.deposit, on_chain=deposit)
         return ""
 
     def _ignored(self, reason: str, sequence: int) -> str:

@@ -76,6 +76,15 @@ class ChainClient:
             return f"the close window ended at chain time {deadline} (now {now})"
         return None
 
+    def deposit_now(self) -> int | None:
+        """The channel's deposit read from the chain at this moment, or None when the chain
+        is unreachable. The stored view can predate a top-up: a card put back from an old
+        backup, a boot before the first sync round."""
+        try:
+            return int(self.payments.functions.channel(self.channel_id).call()[3])
+        except OFFLINE_ERRORS:
+            return None
+
     def request_redeem(self) -> None:
         self._redeem_requested.set()
 
