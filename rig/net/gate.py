@@ -24,14 +24,9 @@ class Gate:
         self._holders = 0
         self._open = asyncio.Event()
         self._open.set()
-        self._upstream = 0
+        self._upstream = 0         # requests sent to the node and not answered yet
         self._quiet = asyncio.Event()
         self._quiet.set()
-
-    @property
-    def upstream(self) -> int:
-        """Requests sent to the node and not answered yet."""
-        return self._upstream
 
     @contextlib.asynccontextmanager
     async def passage(self) -> AsyncIterator[None]:
